@@ -1,0 +1,105 @@
+"""Where every file of the experiment lives under the data root, and how it is written.
+
+The files are the record of the experiment; the Dagster instance is only the index over them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .experiment.file_names import key_to_file_stem
+
+
+@dataclass(frozen=True)
+class DataLayout:
+    root: Path
+
+    @property
+    def raw(self) -> Path:
+        return self.root / "01_raw"
+
+    @property
+    def concepts_file(self) -> Path:
+        return self.raw / "concepts" / "day_dreaming_concepts.json"
+
+    @property
+    def generation_templates_dir(self) -> Path:
+        return self.raw / "generation_templates"
+
+    @property
+    def evaluation_templates_dir(self) -> Path:
+        return self.raw / "evaluation_templates"
+
+    @property
+    def evaluation_templates_file(self) -> Path:
+        return self.raw / "evaluation_templates.csv"
+
+    @property
+    def generation_models_file(self) -> Path:
+        return self.raw / "generation_models.csv"
+
+    @property
+    def evaluation_models_file(self) -> Path:
+        return self.raw / "evaluation_models.csv"
+
+    @property
+    def tasks(self) -> Path:
+        return self.root / "02_tasks"
+
+    @property
+    def generation_prompts(self) -> Path:
+        return self.root / "03_generation" / "generation_prompts"
+
+    @property
+    def generation_responses(self) -> Path:
+        return self.root / "03_generation" / "generation_responses"
+
+    @property
+    def evaluation_prompts(self) -> Path:
+        return self.root / "04_evaluation" / "evaluation_prompts"
+
+    @property
+    def evaluation_responses(self) -> Path:
+        return self.root / "04_evaluation" / "evaluation_responses"
+
+    @property
+    def parsing(self) -> Path:
+        return self.root / "05_parsing"
+
+    @property
+    def summary(self) -> Path:
+        return self.root / "06_summary"
+
+
+def text_path(folder: Path, partition_key: str) -> Path:
+    """``folder/<flat file name>.txt`` for a partition key."""
+    return folder / f"{key_to_file_stem(partition_key)}.txt"
+
+
+def record_path(folder: Path, partition_key: str) -> Path:
+    """The call record (tokens, cost, latency, model) kept beside a response."""
+    return folder / f"{key_to_file_stem(partition_key)}.json"
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")

@@ -1,0 +1,108 @@
+"""Score summaries: the numbers a researcher reads first."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+HIGH_SCORE = 8.0
+SUMMARY_DIMENSIONS = {
+    "by_generation_model": "generation_model",
+    "by_generation_template": "generation_template",
+    "by_combination": "combo_id",
+    "by_evaluation_template": "evaluation_template",
+    "by_evaluation_model": "evaluation_model",
+}
+STAT_COLUMNS = ["n_tasks", "n_scored", "n_errors", "mean", "std", "min", "max", "n_high"]
+
+
+def _stats(group: pd.DataFrame) -> pd.Series:
+    scores = group["score"].dropna()
+    return pd.Series(
+        {
+            "n_tasks": len(group),
+            "n_scored": len(scores),
+            "n_errors": int(group["score"].isna().sum()),
+            "mean": scores.mean() if len(scores) else float("nan"),
+            "std": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
+            "min": scores.min() if len(scores) else float("nan"),
+            "max": scores.max() if len(scores) else float("nan"),
+            "n_high": int((scores >= HIGH_SCORE).sum()),
+        }
+    )
+
+
+def summarize(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """count, mean, std, min, max and how many scored >= 8, per group in ``by``.
+
+    Unparsed answers count in ``n_errors`` and never in the statistics.
+    """
+    if scores.empty:
+        return pd.DataFrame(columns=[*by, *STAT_COLUMNS])
+    table = scores.groupby(by, sort=True)[["score"]].apply(_stats).reset_index()
+    for column in ("n_tasks", "n_scored", "n_errors", "n_high"):
+        table[column] = table[column].astype(int)
+    return table[[*by, *STAT_COLUMNS]]
+
+
+def all_summaries(scores: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """One table per dimension. Generation-side tables are split by evaluation template,
+    because a rubric score and a creativity score are not the same quantity."""
+    tables = {}
+    for name, column in SUMMARY_DIMENSIONS.items():
+        by = [column] if column == "evaluation_template" else ["evaluation_template", column]
+        tables[name] = summarize(scores, by)
+    return tables
+
+
+def top_responses(scores: pd.DataFrame, n: int = 10) -> pd.DataFrame:
+    """Generations with the highest mean score per evaluation template, with file paths."""
+    columns = [
+        "evaluation_template",
+        "generation_task_id",
+        "combo_id",
+        "generation_template",
+        "generation_model",
+        "mean_score",
+        "n_judges",
+        "generation_response_path",
+    ]
+    scored = scores.dropna(subset=["score"])
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    keys = ["evaluation_template", "generation_task_id"]
+    grouped = (
+        scored.groupby(keys)
+        .agg(
+            combo_id=("combo_id", "first"),
+            generation_template=("generation_template", "first"),
+            generation_model=("generation_model", "first"),
+            mean_score=("score", "mean"),
+            n_judges=("evaluation_model", "nunique"),
+            generation_response_path=("generation_response_path", "first"),
+        )
+        .reset_index()
+    )
+    ranked = grouped.sort_values(
+        ["evaluation_template", "mean_score", "generation_task_id"], ascending=[True, False, True]
+    )
+    return ranked.groupby("evaluation_template").head(n).reset_index(drop=True)[columns]
+
+
+def to_markdown(table: pd.DataFrame, max_rows: int = 40) -> str:
+    """A markdown table (numbers to 2 decimals) for Dagster metadata; no extra dependency."""
+    if table.empty:
+        return "_no rows_"
+    shown = table.head(max_rows)
+    header = "| " + " | ".join(str(c) for c in shown.columns) + " |"
+    rule = "| " + " | ".join("---" for _ in shown.columns) + " |"
+
+    def cell(value: object) -> str:
+        if isinstance(value, float):
+            return "" if pd.isna(value) else f"{value:.2f}"
+        return str(value).replace("|", "\\|")
+
+    rows = ["| " + " | ".join(cell(v) for v in row) + " |" for row in shown.itertuples(index=False)]
+    more = (
+        [f"\n_{len(table) - max_rows} more rows in the CSV file_"] if len(table) > max_rows else []
+    )
+    return "\n".join([header, rule, *rows, *more])

@@ -1,0 +1,58 @@
+"""Shared fixtures: a copy of the real raw data, a local OpenAI-compatible server, a temp instance.
+
+Every LLM call in these tests goes over HTTP to the mock server on 127.0.0.1 through the real
+openai client; nothing reaches the internet and no real key is needed.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from dagster import DagsterInstance
+
+from daydreaming_dagster.mock_llm_server import MockLLMServer
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# A recognisable fake secret: tests assert it reaches the server and nothing else.
+TEST_API_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
+SEED_CONCEPTS = ["dearth-ai-discoveries", "default-mode-network", "human-creativity-insight"]
+SEED_TEMPLATES = ["00_systematic_analytical", "02_problem_solving"]
+
+
+@pytest.fixture
+def data_root(tmp_path: Path) -> Path:
+    """A fresh data folder holding a copy of the repository's data/01_raw."""
+    root = tmp_path / "data"
+    shutil.copytree(REPO_ROOT / "data" / "01_raw", root / "01_raw")
+    return root
+
+
+@pytest.fixture
+def mock_llm() -> Iterator[MockLLMServer]:
+    with MockLLMServer() as server:
+        yield server
+
+
+@pytest.fixture
+def llm_env(monkeypatch: pytest.MonkeyPatch, mock_llm: MockLLMServer) -> MockLLMServer:
+    """Point the pipeline's environment at the mock server with the test key."""
+    monkeypatch.setenv("OPENROUTER_BASE_URL", mock_llm.base_url)
+    monkeypatch.setenv("OPENROUTER_API_KEY", TEST_API_KEY)
+    return mock_llm
+
+
+@pytest.fixture
+def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    with DagsterInstance.local_temp(str(home)) as inst:
+        yield inst
+
+
+def files_containing(root: Path, needle: str) -> list[Path]:
+    """Every file under ``root`` whose bytes contain ``needle``."""
+    data = needle.encode()
+    return [p for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]

@@ -1,0 +1,36 @@
+"""Helpers that materialize the pipeline in-process against a temporary instance."""
+
+from __future__ import annotations
+
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, materialize
+
+from daydreaming_dagster.cli import SETUP_ASSETS
+
+
+def run_assets(
+    defs: Definitions,
+    instance: DagsterInstance,
+    selection: list[str],
+    partition_key: str | None = None,
+    raise_on_error: bool = True,
+) -> ExecuteInProcessResult:
+    return materialize(
+        list(defs.assets),
+        selection=selection,
+        resources=defs.resources,
+        instance=instance,
+        partition_key=partition_key,
+        raise_on_error=raise_on_error,
+    )
+
+
+def run_setup(defs: Definitions, instance: DagsterInstance) -> ExecuteInProcessResult:
+    return run_assets(defs, instance, SETUP_ASSETS)
+
+
+def failure_text(result: ExecuteInProcessResult) -> str:
+    return "\n".join(
+        event.event_specific_data.error.message
+        for event in result.all_events
+        if event.is_step_failure and event.event_specific_data.error
+    )
