@@ -6,14 +6,14 @@ data folder; ``defs`` is what ``dagster dev`` and ``dagster asset materialize`` 
 
 from __future__ import annotations
 
-from dagster import Definitions, load_assets_from_modules
+from dagster import Definitions, in_process_executor, load_assets_from_modules
 from dotenv import find_dotenv, load_dotenv
 
-from .assets import core, llm_prompts_responses, partitions, raw_data, results
-from .resources.data_paths import DataPathsResource
-from .resources.experiment_config import ExperimentConfig
-from .resources.io_managers import CSVIOManager, PartitionedTextIOManager
-from .resources.llm_client import LLMClientResource
+from daydreaming_dagster.assets import core, llm_prompts_responses, partitions, raw_data, results
+from daydreaming_dagster.resources.data_paths import DataPathsResource
+from daydreaming_dagster.resources.experiment_config import ExperimentConfig
+from daydreaming_dagster.resources.io_managers import CSVIOManager, PartitionedTextIOManager
+from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results]
 
@@ -30,6 +30,9 @@ def build_definitions(
 
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
+        # One process per run: a subprocess per step costs seconds of imports on small machines,
+        # and the steps here are file I/O or waiting on an HTTP API.
+        executor=in_process_executor,
         resources={
             "experiment_config": experiment_config or ExperimentConfig(),
             "data_paths": DataPathsResource(data_root=data_root),

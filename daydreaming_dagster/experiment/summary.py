@@ -12,16 +12,29 @@ SUMMARY_DIMENSIONS = {
     "by_evaluation_template": "evaluation_template",
     "by_evaluation_model": "evaluation_model",
 }
-STAT_COLUMNS = ["n_tasks", "n_scored", "n_errors", "mean", "std", "min", "max", "n_high"]
+STAT_COLUMNS = [
+    "n_tasks",
+    "n_scored",
+    "n_missing",
+    "n_errors",
+    "mean",
+    "std",
+    "min",
+    "max",
+    "n_high",
+]
+MISSING_PREFIX = "no evaluation response"
 
 
 def _stats(group: pd.DataFrame) -> pd.Series:
     scores = group["score"].dropna()
+    missing = int(group["error"].fillna("").str.startswith(MISSING_PREFIX).sum())
     return pd.Series(
         {
             "n_tasks": len(group),
             "n_scored": len(scores),
-            "n_errors": int(group["score"].isna().sum()),
+            "n_missing": missing,
+            "n_errors": int(group["score"].isna().sum()) - missing,
             "mean": scores.mean() if len(scores) else float("nan"),
             "std": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
             "min": scores.min() if len(scores) else float("nan"),
@@ -34,12 +47,13 @@ def _stats(group: pd.DataFrame) -> pd.Series:
 def summarize(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """count, mean, std, min, max and how many scored >= 8, per group in ``by``.
 
-    Unparsed answers count in ``n_errors`` and never in the statistics.
+    Answers not yet produced count in ``n_missing``, unparseable ones in ``n_errors``; neither
+    ever enters the statistics.
     """
     if scores.empty:
         return pd.DataFrame(columns=[*by, *STAT_COLUMNS])
-    table = scores.groupby(by, sort=True)[["score"]].apply(_stats).reset_index()
-    for column in ("n_tasks", "n_scored", "n_errors", "n_high"):
+    table = scores.groupby(by, sort=True)[["score", "error"]].apply(_stats).reset_index()
+    for column in ("n_tasks", "n_scored", "n_missing", "n_errors", "n_high"):
         table[column] = table[column].astype(int)
     return table[[*by, *STAT_COLUMNS]]
 

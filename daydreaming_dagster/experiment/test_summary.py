@@ -16,6 +16,7 @@ def _scores() -> pd.DataFrame:
         ("g1", "c1", "t1", "m1", "rubric", "j2", 6.0),
         ("g2", "c2", "t1", "m2", "rubric", "j1", 2.0),
         ("g2", "c2", "t1", "m2", "rubric", "j2", None),
+        ("g2", "c2", "t1", "m2", "rubric", "j3", None),
         ("g1", "c1", "t1", "m1", "creativity", "j1", 9.0),
     ]
     table = pd.DataFrame(
@@ -30,6 +31,9 @@ def _scores() -> pd.DataFrame:
             "score",
         ],
     )
+    table["error"] = None
+    table.loc[3, "error"] = "no 'SCORE: <0-10>' line found in the answer"
+    table.loc[4, "error"] = "no evaluation response yet (materialize evaluation_response ...)"
     table["generation_response_path"] = (
         "data/03_generation/generation_responses/" + table["generation_task_id"] + ".txt"
     )
@@ -41,11 +45,11 @@ def test_stats_ignore_errors_but_count_them():
         ["evaluation_template", "generation_model"]
     )
     m1 = table.loc[("rubric", "m1")]
-    assert (m1.n_tasks, m1.n_scored, m1.n_errors, m1.n_high) == (2, 2, 0, 1)
+    assert (m1.n_tasks, m1.n_scored, m1.n_missing, m1.n_errors, m1.n_high) == (2, 2, 0, 0, 1)
     assert (m1["mean"], m1["min"], m1["max"]) == (7.0, 6.0, 8.0)
     assert math.isclose(m1["std"], math.sqrt(2))
     m2 = table.loc[("rubric", "m2")]
-    assert (m2.n_tasks, m2.n_scored, m2.n_errors) == (2, 1, 1)
+    assert (m2.n_tasks, m2.n_scored, m2.n_missing, m2.n_errors) == (3, 1, 1, 1)
     assert m2["mean"] == 2.0 and math.isnan(m2["std"])
 
 

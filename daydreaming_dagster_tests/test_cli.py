@@ -1,0 +1,166 @@
+"""The README's commands as a user types them, in a throw-away copy of the project.
+
+``daydreaming run`` and the seed's ``dagster asset materialize`` steps run as real processes with
+no DAGSTER_HOME set, talking to the local mock server over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from dagster import DagsterInstance
+
+from .conftest import REPO_ROOT, SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, files_containing
+
+BIN = Path(sys.executable).parent
+SETUP = (
+    "concepts,concepts_metadata,generation_models,evaluation_models,generation_templates,"
+    "evaluation_templates,content_combinations,generation_tasks,evaluation_tasks"
+)
+DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
+SEED_CONFIG = {
+    "resources": {
+        "experiment_config": {
+            "config": {
+                "k_max": 2,
+                "concept_ids_filter": SEED_CONCEPTS,
+                "template_names_filter": SEED_TEMPLATES,
+            }
+        }
+    }
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A project folder laid out like a fresh clone: raw data, instance config, empty home."""
+    root = tmp_path / "project"
+    shutil.copytree(REPO_ROOT / "data" / "01_raw", root / "data" / "01_raw")
+    shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster.yaml")
+    (root / "dagster_home").mkdir()
+    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", root / "dagster_home")
+    return root
+
+
+def run(project: Path, mock_llm, *args: str, key: str | None = TEST_API_KEY):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env["OPENROUTER_BASE_URL"] = mock_llm.base_url
+    if key:
+        env["OPENROUTER_API_KEY"] = key
+    return subprocess.run(
+        list(args), cwd=project, env=env, capture_output=True, text=True, timeout=300
+    )
+
+
+def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
+    command = [
+        str(BIN / "daydreaming"),
+        "run",
+        "--k-max",
+        "2",
+        "--concepts",
+        ",".join(SEED_CONCEPTS),
+        "--templates",
+        ",".join(SEED_TEMPLATES),
+    ]
+    first = run(project, mock_llm, *command)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "generation: 12 run now, 0 failed" in first.stdout
+    evaluations = len(pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv"))
+    assert f"evaluation: {evaluations} run now, 0 failed" in first.stdout
+    assert "Best generations" in first.stdout and "cost $" in first.stdout
+    assert mock_llm.request_count == 12 + evaluations
+    assert len(pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")) == evaluations
+
+    # The runs live in ./dagster_home, so the UI (same instance) shows them.
+    home = project / "dagster_home"
+    with DagsterInstance.from_config(str(home)) as instance:
+        assert len(instance.get_dynamic_partitions("generation_tasks")) == 12
+        assert instance.get_runs_count() >= 3
+
+    again = run(project, mock_llm, *command)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert "Generation: 12 tasks, 12 already done, 0 to run" in again.stdout
+    assert mock_llm.request_count == 12 + evaluations  # nothing paid twice
+    assert files_containing(project, TEST_API_KEY) == []
+
+
+def test_daydreaming_run_reports_failures_and_exits_nonzero(project, mock_llm):
+    mock_llm.fail_always("gemma", 404, "No endpoints found for this model")
+    result = run(
+        project,
+        mock_llm,
+        str(BIN / "daydreaming"),
+        "run",
+        "--k-max",
+        "2",
+        "--concepts",
+        ",".join(SEED_CONCEPTS),
+        "--templates",
+        SEED_TEMPLATES[0],
+    )
+    assert result.returncode == 1
+    assert "generation: 3 run now, 3 failed" in result.stdout
+    assert "HTTP 404" in result.stdout
+    assert "waiting for a generation that failed" in result.stdout
+    # The successful generations and their evaluations were kept.
+    responses = list((project / "data" / "03_generation" / "generation_responses").glob("*.txt"))
+    assert len(responses) == 3
+
+
+def test_seed_cli_steps_without_dagster_home(project, mock_llm):
+    dagster = str(BIN / "dagster")
+    step1 = run(
+        project,
+        mock_llm,
+        dagster,
+        "asset",
+        "materialize",
+        "--select",
+        SETUP,
+        "-f",
+        DEFINITIONS,
+        "--config-json",
+        json.dumps(SEED_CONFIG),
+    )
+    assert step1.returncode == 0, step1.stderr[-3000:]
+    tasks = pd.read_csv(project / "data" / "02_tasks" / "generation_tasks.csv")
+    assert len(tasks) == 12
+
+    step2 = run(
+        project, mock_llm, dagster, "asset", "materialize", "--select", "task_definitions",
+        "-f", DEFINITIONS,
+    )  # fmt: skip
+    assert step2.returncode == 0, step2.stderr[-3000:]
+
+    key = "combo_001_02_problem_solving_deepseek/deepseek-r1:free"
+    step3 = run(
+        project, mock_llm, dagster, "asset", "materialize", "--select",
+        "generation_prompt,generation_response", "--partition", key, "-f", DEFINITIONS,
+    )  # fmt: skip
+    assert step3.returncode == 0, step3.stderr[-3000:]
+    evaluations = pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv")
+    eval_key = evaluations[evaluations.generation_task_id == key].iloc[0].evaluation_task_id
+    step3e = run(
+        project, mock_llm, dagster, "asset", "materialize", "--select",
+        "evaluation_prompt,evaluation_response", "--partition", eval_key, "-f", DEFINITIONS,
+    )  # fmt: skip
+    assert step3e.returncode == 0, step3e.stderr[-3000:]
+
+    step4 = run(
+        project, mock_llm, dagster, "asset", "materialize", "--select",
+        "parsed_scores,final_results", "-f", DEFINITIONS,
+    )  # fmt: skip
+    assert step4.returncode == 0, step4.stderr[-3000:]
+    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
+    assert parsed["score"].notna().sum() == 1
+    assert mock_llm.request_count == 2
+    assert (project / "dagster_home" / "history" / "runs.db").exists()
+    assert not list(project.glob(".tmp_dagster_home_*"))
