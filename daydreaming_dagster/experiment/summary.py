@@ -28,7 +28,9 @@ MISSING_PREFIX = "no evaluation response"
 
 def _stats(group: pd.DataFrame) -> pd.Series:
     scores = group["score"].dropna()
-    missing = int(group["error"].fillna("").str.startswith(MISSING_PREFIX).sum())
+    missing = int(
+        group["error"].astype("string").str.startswith(MISSING_PREFIX).fillna(False).sum()
+    )
     return pd.Series(
         {
             "n_tasks": len(group),
