@@ -112,12 +112,23 @@ def _failure_message(result) -> str:
     return "run failed"
 
 
-def run_partitions(defs, instance, selection, keys, done_path, label, tally, should_skip=None):
-    """Materialize ``selection`` for every key whose output file is missing, one run each."""
+def materialize_selection(defs, instance, selection, partition_key=None):
+    """One in-process run of ``selection`` on ``instance``; failures are returned, not raised."""
     from dagster import materialize
 
-    assets = list(defs.assets)
-    resources = defs.resources
+    return materialize(
+        list(defs.assets),
+        selection=selection,
+        partition_key=partition_key,
+        resources=defs.resources,
+        instance=instance,
+        run_config=QUIET_LOGS,
+        raise_on_error=False,
+    )
+
+
+def run_partitions(defs, instance, selection, keys, done_path, label, tally, should_skip=None):
+    """Materialize ``selection`` for every key whose output file is missing, one run each."""
     pending = [k for k in keys if not done_path(k).exists()]
     waiting = {k for k in pending if should_skip is not None and should_skip(k)}
     todo = [k for k in pending if k not in waiting]
@@ -130,15 +141,7 @@ def run_partitions(defs, instance, selection, keys, done_path, label, tally, sho
     )
     for number, key in enumerate(todo, start=1):
         started = time.perf_counter()
-        result = materialize(
-            assets,
-            selection=selection,
-            partition_key=key,
-            resources=resources,
-            instance=instance,
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
-        )
+        result = materialize_selection(defs, instance, selection, partition_key=key)
         seconds = time.perf_counter() - started
         if result.success:
             tally.done.append(key)
@@ -176,7 +179,7 @@ def command_run(args: argparse.Namespace) -> int:
     home = use_project_instance(args.dagster_home)
 
     import pandas as pd
-    from dagster import DagsterInstance, materialize
+    from dagster import DagsterInstance
 
     from .data_layout import text_path
     from .definitions import build_definitions
@@ -190,14 +193,7 @@ def command_run(args: argparse.Namespace) -> int:
         return 2
     print(f"Dagster instance: {home}\nData folder: {layout.root.resolve()}", flush=True)
     with DagsterInstance.get() as instance:
-        setup = materialize(
-            list(defs.assets),
-            selection=SETUP_ASSETS,
-            resources=defs.resources,
-            instance=instance,
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
-        )
+        setup = materialize_selection(defs, instance, SETUP_ASSETS)
         if not setup.success:
             print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
             return 1
@@ -226,14 +222,7 @@ def command_run(args: argparse.Namespace) -> int:
             eval_tally,
             should_skip=lambda k: not text_path(layout.generation_responses, parent[k]).exists(),
         )
-        results = materialize(
-            list(defs.assets),
-            selection=["parsed_scores", "final_results"],
-            resources=defs.resources,
-            instance=instance,
-            run_config=QUIET_LOGS,
-            raise_on_error=False,
-        )
+        results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
     print_summary(layout, gen_tally, eval_tally, results.success)
     failed = gen_tally.failed or eval_tally.failed or eval_tally.skipped or not results.success
     return 1 if failed else 0

@@ -59,17 +59,15 @@ def run(project: Path, mock_llm, *args: str, key: str | None = TEST_API_KEY):
     )
 
 
+def seed_run_command(templates: list[str]) -> list[str]:
+    """``daydreaming run`` on the seed's concepts with k_max=2 and the given templates."""
+    concepts = ",".join(SEED_CONCEPTS)
+    return [str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", concepts,
+            "--templates", ",".join(templates)]  # fmt: skip
+
+
 def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
-    command = [
-        str(BIN / "daydreaming"),
-        "run",
-        "--k-max",
-        "2",
-        "--concepts",
-        ",".join(SEED_CONCEPTS),
-        "--templates",
-        ",".join(SEED_TEMPLATES),
-    ]
+    command = seed_run_command(SEED_TEMPLATES)
     first = run(project, mock_llm, *command)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "generation: 12 run now, 0 failed" in first.stdout
@@ -94,18 +92,7 @@ def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
 
 def test_daydreaming_run_reports_failures_and_exits_nonzero(project, mock_llm):
     mock_llm.fail_always("gemma", 404, "No endpoints found for this model")
-    result = run(
-        project,
-        mock_llm,
-        str(BIN / "daydreaming"),
-        "run",
-        "--k-max",
-        "2",
-        "--concepts",
-        ",".join(SEED_CONCEPTS),
-        "--templates",
-        SEED_TEMPLATES[0],
-    )
+    result = run(project, mock_llm, *seed_run_command(SEED_TEMPLATES[:1]))
     assert result.returncode == 1
     assert "generation: 3 run now, 3 failed" in result.stdout
     assert "HTTP 404" in result.stdout
