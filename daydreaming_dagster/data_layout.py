@@ -68,6 +68,11 @@ class DataLayout:
         return self.root / "04_evaluation" / "evaluation_responses"
 
     @property
+    def response_cache(self) -> Path:
+        """Every answer ever paid for, by call key (see llm_calls.response_cache)."""
+        return self.root / "llm_cache"
+
+    @property
     def parsing(self) -> Path:
         return self.root / "05_parsing"
 

@@ -12,7 +12,7 @@ from dotenv import find_dotenv, load_dotenv
 from daydreaming_dagster.assets import core, llm_prompts_responses, partitions, raw_data, results
 from daydreaming_dagster.resources.data_paths import DataPathsResource
 from daydreaming_dagster.resources.experiment_config import ExperimentConfig
-from daydreaming_dagster.resources.io_managers import CSVIOManager, PartitionedTextIOManager
+from daydreaming_dagster.resources.io_managers import CSVIOManager
 from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results]
@@ -24,10 +24,6 @@ def build_definitions(
     llm: LLMClientResource | None = None,
 ) -> Definitions:
     """All assets wired to files under ``data_root``."""
-
-    def text_io(folder: str) -> PartitionedTextIOManager:
-        return PartitionedTextIOManager(data_root=data_root, folder=folder)
-
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
         # One process per run: a subprocess per step costs seconds of imports on small machines,
@@ -39,10 +35,6 @@ def build_definitions(
             "llm": llm or LLMClientResource(),
             "tasks_io_manager": CSVIOManager(data_root=data_root, folder="02_tasks"),
             "parsing_io_manager": CSVIOManager(data_root=data_root, folder="05_parsing"),
-            "generation_prompt_io_manager": text_io("03_generation/generation_prompts"),
-            "generation_response_io_manager": text_io("03_generation/generation_responses"),
-            "evaluation_prompt_io_manager": text_io("04_evaluation/evaluation_prompts"),
-            "evaluation_response_io_manager": text_io("04_evaluation/evaluation_responses"),
         },
     )
 

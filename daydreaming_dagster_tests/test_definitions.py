@@ -1,6 +1,6 @@
 """The definitions load, and the seed's asset names, groups and wiring stay as users type them."""
 
-from dagster import AssetKey
+from dagster import AssetKey, BackfillPolicy
 
 from daydreaming_dagster.definitions import defs
 
@@ -29,9 +29,10 @@ EXPECTED_UPSTREAM = {
     "evaluation_tasks": {"generation_tasks", "evaluation_templates", "evaluation_models"},
     "task_definitions": {"generation_tasks", "evaluation_tasks"},
     "generation_prompt": {"generation_tasks", "content_combinations", "generation_templates"},
-    "generation_response": {"generation_prompt", "generation_tasks"},
+    # The models tables give each model's prices and concurrency limit.
+    "generation_response": {"generation_prompt", "generation_tasks", "generation_models"},
     "evaluation_prompt": {"evaluation_tasks", "evaluation_templates", "generation_response"},
-    "evaluation_response": {"evaluation_prompt", "evaluation_tasks"},
+    "evaluation_response": {"evaluation_prompt", "evaluation_tasks", "evaluation_models"},
     "parsed_scores": {"evaluation_tasks", "evaluation_response"},
     "final_results": {"parsed_scores"},
 }
@@ -63,6 +64,14 @@ def test_partitioned_assets_use_the_two_dynamic_partition_sets():
         "evaluation_prompt": "evaluation_tasks",
         "evaluation_response": "evaluation_tasks",
     }
+
+
+def test_llm_assets_run_many_partitions_per_run_in_the_llm_pool():
+    graph = defs.resolve_asset_graph()
+    for name in ("generation_prompt", "generation_response", "evaluation_response"):
+        node = graph.get(AssetKey(name))
+        assert node.backfill_policy == BackfillPolicy.single_run(), name
+        assert node.pools == {"llm_api"}, name
 
 
 def test_experiment_config_defaults_are_the_full_experiment():

@@ -1,201 +1,274 @@
-"""Partitioned LLM assets: one partition per generation task and per evaluation task."""
+"""LLM assets: prompts and answers, one partition per generation task and per evaluation task.
 
-from typing import Any
+``generation_prompt``/``generation_response`` and ``evaluation_prompt``/``evaluation_response``
+are each produced by one batch step, so "Materialize all partitions" is one run whose calls run
+concurrently, while ``--partition KEY`` still does exactly one partition. Every partition is
+reported separately (see ``partition_batches``).
+"""
+
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
     AllPartitionMapping,
     AssetDep,
     AssetExecutionContext,
-    Failure,
-    MaterializeResult,
+    AssetIn,
+    AssetKey,
+    AssetSpec,
+    BackfillPolicy,
     MetadataValue,
-    asset,
+    multi_asset,
 )
 
 from ..data_layout import text_path
-from ..experiment.rendering import render_prompt
+from ..experiment.model_tables import concurrency_limits, price_table
+from ..experiment.rendering import PromptRenderError, render_prompt
+from ..llm_calls.budget import Prices
 from ..resources.data_paths import DataPathsResource
-from ..resources.llm_client import (
-    LLMCallError,
-    LLMClientResource,
-    LLMConfigurationError,
-    LLMResponse,
+from ..resources.llm_client import LLMClientResource
+from .partition_batches import (
+    CallSpec,
+    GenerationWatch,
+    PartitionFailure,
+    Stage,
+    WaitForGeneration,
+    materialize_stage,
 )
 from .partitions import evaluation_tasks_partitions, generation_tasks_partitions
 
 GENERATION = "llm_generation"
 EVALUATION = "llm_evaluation"
 DEFINITIONS_FILE = "daydreaming_dagster/definitions.py"
+# Dagster pool of the two LLM steps; give it a limit in dagster.yaml to cap concurrent LLM steps.
+# Calls themselves are capped per model and per endpoint by call slots (LLMClientResource).
+LLM_POOL = "llm_api"
 
 
-def task_row(tasks: pd.DataFrame, id_column: str, partition_key: str) -> pd.Series:
-    """The task behind a partition, or a Failure saying how to refresh stale partitions."""
-    rows = tasks[tasks[id_column] == partition_key]
-    if rows.empty:
-        raise Failure(
-            f"Partition '{partition_key}' has no row in {id_column.split('_task')[0]}_tasks.csv. "
-            "The task list changed since the partitions were registered: re-materialize the "
-            "setup assets and task_definitions."
+def rows_by_id(tasks: pd.DataFrame, id_column: str) -> dict[str, pd.Series]:
+    return {str(row[id_column]): row for _, row in tasks.iterrows()}
+
+
+def task_for(rows: dict[str, pd.Series], key: str, table: str) -> pd.Series:
+    """The task behind a partition, or a failure saying how to refresh stale partitions."""
+    row = rows.get(key)
+    if row is None:
+        raise PartitionFailure(
+            f"partition '{key}' has no row in {table}. The task list changed since the "
+            "partitions were registered: re-materialize the setup assets and task_definitions."
         )
-    return rows.iloc[0]
+    return row
 
 
-def response_metadata(response: LLMResponse) -> dict[str, Any]:
-    """The same keys for every LLM call, so the UI can chart them across partitions."""
-    return {
-        "model": response.requested_model,
-        "answered_by_model": response.answered_by_model or "",
-        "finish_reason": response.finish_reason or "",
-        "truncated": response.truncated,
-        "prompt_tokens": response.prompt_tokens or 0,
-        "completion_tokens": response.completion_tokens or 0,
-        "total_tokens": response.total_tokens or 0,
-        "cost_usd": response.cost_usd if response.cost_usd is not None else 0.0,
-        "cost_reported": response.cost_usd is not None,
-        "latency_s": response.latency_s,
-        "temperature": response.temperature,
-        "max_tokens": response.max_tokens,
-        "chars": len(response.text),
-    }
+def prices_from(models: pd.DataFrame) -> dict[str, Prices]:
+    return {model: Prices(*prices) for model, prices in price_table(models).items()}
 
 
-def call_llm(
-    context: AssetExecutionContext,
-    llm: LLMClientResource,
-    prompt: str,
-    task: pd.Series,
-    model_column: str,
-) -> MaterializeResult:
-    model = str(task[model_column])
+def render_or_fail(template_text: str, template: str, variables: dict) -> str:
     try:
-        response = llm.generate(
-            prompt=prompt,
-            model=model,
-            temperature=float(task["temperature"]),
-            max_tokens=int(task["max_tokens"]),
-        )
-    except (LLMCallError, LLMConfigurationError) as exc:
-        raise Failure(f"Partition '{context.partition_key}': {exc}") from None
-    if response.truncated:
-        context.log.warning(
-            f"{model} stopped at max_tokens={response.max_tokens} (finish_reason=length): "
-            "the stored answer is truncated."
-        )
-    return MaterializeResult(value=response, metadata=response_metadata(response))
+        return render_prompt(template_text, template, variables)
+    except PromptRenderError as exc:
+        raise PartitionFailure(str(exc)) from None
 
 
-@asset(
-    partitions_def=generation_tasks_partitions,
-    group_name=GENERATION,
-    kinds={"jinja"},
-    io_manager_key="generation_prompt_io_manager",
+def cache_root(data_paths: DataPathsResource) -> Path:
+    return data_paths.layout.response_cache
+
+
+@multi_asset(
+    name="generation_llm",
+    specs=[
+        AssetSpec(
+            "generation_prompt",
+            group_name=GENERATION,
+            kinds={"jinja"},
+            partitions_def=generation_tasks_partitions,
+            skippable=True,
+            deps=["generation_tasks", "content_combinations", "generation_templates"],
+            description="The generation template rendered with the combination's concepts.",
+        ),
+        AssetSpec(
+            "generation_response",
+            group_name=GENERATION,
+            kinds={"openai"},
+            partitions_def=generation_tasks_partitions,
+            skippable=True,
+            deps=["generation_prompt", "generation_tasks", "generation_models"],
+            description="The generator model's answer (call record with tokens and cost beside "
+            "it).",
+        ),
+    ],
+    ins={
+        "generation_tasks": AssetIn(),
+        "content_combinations": AssetIn(),
+        "generation_templates": AssetIn(),
+        "generation_models": AssetIn(),
+    },
+    can_subset=True,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=LLM_POOL,
 )
-def generation_prompt(
+def generation_llm(
     context: AssetExecutionContext,
     generation_tasks: pd.DataFrame,
     content_combinations: pd.DataFrame,
     generation_templates: dict[str, str],
-) -> MaterializeResult:
-    """The generation template rendered with the combination's concepts."""
-    task = task_row(generation_tasks, "generation_task_id", context.partition_key)
-    template = str(task["generation_template"])
-    if template not in generation_templates:
-        raise Failure(
-            f"Generation template {template!r} is not loaded; re-materialize generation_templates."
-        )
-    combo = content_combinations[content_combinations["combo_id"] == task["combo_id"]]
-    concepts = [
-        {"concept_id": r.concept_id, "name": r.name, "description": r.description}
-        for r in combo.sort_values("position").itertuples(index=False)
-    ]
-    prompt = render_prompt(generation_templates[template], template, {"concepts": concepts})
-    return MaterializeResult(
-        value=prompt,
-        metadata={
-            "combo_id": str(task["combo_id"]),
-            "template": template,
-            "concepts": ", ".join(c["concept_id"] for c in concepts),
-            "chars": len(prompt),
-        },
-    )
-
-
-@asset(
-    partitions_def=generation_tasks_partitions,
-    group_name=GENERATION,
-    kinds={"openai"},
-    io_manager_key="generation_response_io_manager",
-)
-def generation_response(
-    context: AssetExecutionContext,
-    generation_prompt: str,
-    generation_tasks: pd.DataFrame,
+    generation_models: pd.DataFrame,
     llm: LLMClientResource,
-) -> MaterializeResult:
-    """The generator model's answer to the prompt (call record saved beside it)."""
-    task = task_row(generation_tasks, "generation_task_id", context.partition_key)
-    return call_llm(context, llm, generation_prompt, task, "generation_model")
+    data_paths: DataPathsResource,
+):
+    """Render prompts and call the generator models for every partition of the run."""
+    layout = data_paths.layout
+    tasks = rows_by_id(generation_tasks, "generation_task_id")
+    concepts_by_combo = {
+        combo_id: [
+            {"concept_id": r.concept_id, "name": r.name, "description": r.description}
+            for r in group.sort_values("position").itertuples(index=False)
+        ]
+        for combo_id, group in content_combinations.groupby("combo_id")
+    }
+
+    def call_spec(key: str) -> CallSpec:
+        task = task_for(tasks, key, "generation_tasks.csv")
+        return CallSpec(
+            model=str(task["generation_model"]),
+            temperature=float(task["temperature"]),
+            max_tokens=int(task["max_tokens"]),
+            metadata={
+                "combo_id": str(task["combo_id"]),
+                "template": str(task["generation_template"]),
+                "model": str(task["generation_model"]),
+            },
+        )
+
+    def render(key: str) -> str:
+        task = task_for(tasks, key, "generation_tasks.csv")
+        template = str(task["generation_template"])
+        if template not in generation_templates:
+            raise PartitionFailure(
+                f"generation template {template!r} is not loaded; re-materialize "
+                "generation_templates (and the task assets) with it selected."
+            )
+        concepts = concepts_by_combo.get(str(task["combo_id"]), [])
+        return render_or_fail(generation_templates[template], template, {"concepts": concepts})
+
+    stage = Stage(
+        label="generation",
+        prompt_asset=AssetKey("generation_prompt"),
+        response_asset=AssetKey("generation_response"),
+        prompt_folder=layout.generation_prompts,
+        response_folder=layout.generation_responses,
+        call_spec=call_spec,
+        render=render,
+        prices=prices_from(generation_models),
+        model_limits=concurrency_limits(generation_models, llm.max_concurrent_per_model),
+    )
+    yield from materialize_stage(context, stage, llm, cache_root(data_paths))
 
 
-@asset(
-    partitions_def=evaluation_tasks_partitions,
-    group_name=EVALUATION,
-    kinds={"jinja"},
-    io_manager_key="evaluation_prompt_io_manager",
-    deps=[AssetDep("generation_response", partition_mapping=AllPartitionMapping())],
+@multi_asset(
+    name="evaluation_llm",
+    specs=[
+        AssetSpec(
+            "evaluation_prompt",
+            group_name=EVALUATION,
+            kinds={"jinja"},
+            partitions_def=evaluation_tasks_partitions,
+            skippable=True,
+            # Evaluation keys do not line up with generation keys: the answer is read from disk
+            # by generation_task_id. The edge shows the lineage in the asset graph.
+            deps=[
+                AssetDep("generation_response", partition_mapping=AllPartitionMapping()),
+                "evaluation_tasks",
+                "evaluation_templates",
+            ],
+            description="The evaluation template rendered with the generation answer it judges.",
+        ),
+        AssetSpec(
+            "evaluation_response",
+            group_name=EVALUATION,
+            kinds={"openai"},
+            partitions_def=evaluation_tasks_partitions,
+            skippable=True,
+            deps=["evaluation_prompt", "evaluation_tasks", "evaluation_models"],
+            description="The judge model's answer, ending in a SCORE line (call record beside "
+            "it).",
+        ),
+    ],
+    ins={
+        "evaluation_tasks": AssetIn(),
+        "evaluation_templates": AssetIn(),
+        "evaluation_models": AssetIn(),
+    },
+    can_subset=True,
+    backfill_policy=BackfillPolicy.single_run(),
+    pool=LLM_POOL,
 )
-def evaluation_prompt(
+def evaluation_llm(
     context: AssetExecutionContext,
     evaluation_tasks: pd.DataFrame,
     evaluation_templates: dict[str, str],
-    data_paths: DataPathsResource,
-) -> MaterializeResult:
-    """The evaluation template rendered with the generation answer it judges.
-
-    Evaluation keys do not line up with generation keys, so the answer is read from disk by
-    ``generation_task_id`` rather than through a partition-mapped input.
-    """
-    task = task_row(evaluation_tasks, "evaluation_task_id", context.partition_key)
-    generation_id = str(task["generation_task_id"])
-    path = text_path(data_paths.layout.generation_responses, generation_id)
-    if not path.exists():
-        raise Failure(
-            f"The generation response for '{generation_id}' does not exist yet ({path}). "
-            "Materialize it first: uv run dagster asset materialize --select "
-            f'"generation_prompt,generation_response" --partition "{generation_id}" '
-            f"-f {DEFINITIONS_FILE}"
-        )
-    template = str(task["evaluation_template"])
-    if template not in evaluation_templates:
-        raise Failure(
-            f"Evaluation template {template!r} is not active; re-materialize evaluation_templates."
-        )
-    response = path.read_text(encoding="utf-8")
-    prompt = render_prompt(evaluation_templates[template], template, {"response": response})
-    return MaterializeResult(
-        value=prompt,
-        metadata={
-            "generation_task_id": generation_id,
-            "generation_response_path": MetadataValue.path(str(path)),
-            "template": template,
-            "chars": len(prompt),
-        },
-    )
-
-
-@asset(
-    partitions_def=evaluation_tasks_partitions,
-    group_name=EVALUATION,
-    kinds={"openai"},
-    io_manager_key="evaluation_response_io_manager",
-)
-def evaluation_response(
-    context: AssetExecutionContext,
-    evaluation_prompt: str,
-    evaluation_tasks: pd.DataFrame,
+    evaluation_models: pd.DataFrame,
     llm: LLMClientResource,
-) -> MaterializeResult:
-    """The judge model's answer, ending in a SCORE line (call record saved beside it)."""
-    task = task_row(evaluation_tasks, "evaluation_task_id", context.partition_key)
-    return call_llm(context, llm, evaluation_prompt, task, "evaluation_model")
+    data_paths: DataPathsResource,
+):
+    """Render judge prompts as generation answers become available, and call the judges.
+
+    An evaluation whose generation answer is still being produced by a run in progress waits for
+    it, so judging starts while other generations are still running.
+    """
+    layout = data_paths.layout
+    tasks = rows_by_id(evaluation_tasks, "evaluation_task_id")
+    watch = GenerationWatch(context.instance, AssetKey("generation_response"))
+
+    def call_spec(key: str) -> CallSpec:
+        task = task_for(tasks, key, "evaluation_tasks.csv")
+        generation_id = str(task["generation_task_id"])
+        return CallSpec(
+            model=str(task["evaluation_model"]),
+            temperature=float(task["temperature"]),
+            max_tokens=int(task["max_tokens"]),
+            metadata={
+                "generation_task_id": generation_id,
+                "generation_response_path": MetadataValue.path(
+                    str(text_path(layout.generation_responses, generation_id))
+                ),
+                "template": str(task["evaluation_template"]),
+                "model": str(task["evaluation_model"]),
+            },
+        )
+
+    def render(key: str) -> str:
+        task = task_for(tasks, key, "evaluation_tasks.csv")
+        generation_id = str(task["generation_task_id"])
+        path = text_path(layout.generation_responses, generation_id)
+        if not path.exists():
+            if watch.in_flight(generation_id):
+                raise WaitForGeneration(generation_id)
+            raise PartitionFailure(
+                f"the generation response for '{generation_id}' does not exist ({path}). "
+                "Materialize it first: uv run dagster asset materialize --select "
+                f'"generation_prompt,generation_response" --partition "{generation_id}" '
+                f"-f {DEFINITIONS_FILE}"
+            )
+        template = str(task["evaluation_template"])
+        if template not in evaluation_templates:
+            raise PartitionFailure(
+                f"evaluation template {template!r} is not active; re-materialize "
+                "evaluation_templates (and the task assets)."
+            )
+        response = path.read_text(encoding="utf-8")
+        return render_or_fail(evaluation_templates[template], template, {"response": response})
+
+    stage = Stage(
+        label="evaluation",
+        prompt_asset=AssetKey("evaluation_prompt"),
+        response_asset=AssetKey("evaluation_response"),
+        prompt_folder=layout.evaluation_prompts,
+        response_folder=layout.evaluation_responses,
+        call_spec=call_spec,
+        render=render,
+        prices=prices_from(evaluation_models),
+        model_limits=concurrency_limits(evaluation_models, llm.max_concurrent_per_model),
+    )
+    yield from materialize_stage(context, stage, llm, cache_root(data_paths))

@@ -41,3 +41,28 @@ def active_only(table: pd.DataFrame, what: str) -> pd.DataFrame:
     if active.empty:
         raise ValueError(f"No active {what}: set active=true for at least one row.")
     return active
+
+
+def _optional_number(value: object) -> float | None:
+    number = pd.to_numeric(pd.Series([value]), errors="coerce").iloc[0]
+    return None if pd.isna(number) else float(number)
+
+
+def price_table(models: pd.DataFrame) -> dict[str, tuple[float | None, float | None]]:
+    """model -> (input, output) USD per million tokens; None where the CSV gives no price."""
+    return {
+        str(row["model"]): (
+            _optional_number(row.get("input_usd_per_mtok")),
+            _optional_number(row.get("output_usd_per_mtok")),
+        )
+        for _, row in models.iterrows()
+    }
+
+
+def concurrency_limits(models: pd.DataFrame, default: int) -> dict[str, int]:
+    """model -> calls in flight allowed: the CSV's optional max_concurrency, else ``default``."""
+    limits = {}
+    for _, row in models.iterrows():
+        value = _optional_number(row.get("max_concurrency"))
+        limits[str(row["model"])] = int(value) if value is not None and value >= 1 else default
+    return limits

@@ -8,7 +8,7 @@ part of Dagster config (which the UI shows) and never reaches a file, a log line
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,17 +17,24 @@ from dagster import ConfigurableResource
 from openai.types.chat import ChatCompletion
 from pydantic import Field, PrivateAttr
 
+from ..llm_calls.failures import (
+    FailureKind,
+    LLMCallError,
+    RetryPolicy,
+    kind_for_status,
+    parse_retry_after,
+)
+
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 API_KEY_ENV = "OPENROUTER_API_KEY"
 BASE_URL_ENV = "OPENROUTER_BASE_URL"
 
 
-class LLMConfigurationError(RuntimeError):
+class LLMConfigurationError(LLMCallError):
     """The client cannot be used as configured (e.g. no API key); no call was made."""
 
-
-class LLMCallError(RuntimeError):
-    """A call failed or returned something that must not be stored as an answer."""
+    def __init__(self, message: str):
+        super().__init__(FailureKind.NOT_CONFIGURED, message)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class LLMResponse:
     completion_tokens: int | None
     total_tokens: int | None
     cost_usd: float | None
+    cost_source: str  # "reported" by the provider, computed from "prices", or "unknown"
     latency_s: float
     temperature: float
     max_tokens: int
@@ -57,6 +65,14 @@ class LLMResponse:
         record.pop("text")
         return record
 
+    @classmethod
+    def from_record(cls, text: str, record: dict[str, Any]) -> "LLMResponse":
+        """An answer back from its stored text and call record."""
+        values = {f.name: record.get(f.name) for f in fields(cls) if f.name != "text"}
+        if values["cost_source"] is None:
+            values["cost_source"] = "reported" if values["cost_usd"] is not None else "unknown"
+        return cls(text=text, **values)
+
 
 def prompt_digest(prompt: str) -> str:
     return hashlib.sha256(prompt.encode("utf-8")).hexdigest()
@@ -70,9 +86,36 @@ class LLMClientResource(ConfigurableResource):
         description=f"Endpoint; None reads ${BASE_URL_ENV}, else {DEFAULT_BASE_URL}.",
     )
     timeout_s: float = Field(default=600.0, description="Per-request timeout in seconds.")
-    max_retries: int = Field(
-        default=4,
-        description="SDK retries for 408/409/429/5xx and dropped connections (honours Retry-After)",
+    max_attempts: int = Field(
+        default=6, description="Attempts per call for 429, 5xx, 408, timeouts and bad bodies."
+    )
+    max_total_wait_s: float = Field(
+        default=300.0, description="Longest total wait between attempts of one call (seconds)."
+    )
+    backoff_initial_s: float = Field(default=1.0, description="First backoff step (seconds).")
+    backoff_max_s: float = Field(default=60.0, description="Longest single backoff (seconds).")
+    max_concurrent_per_model: int = Field(
+        default=16,
+        description="Calls in flight per model, across every run on this machine; the models "
+        "CSVs' max_concurrency column overrides it per model.",
+    )
+    max_concurrent_per_endpoint: int = Field(
+        default=64, description="Calls in flight to the endpoint (provider), across all runs."
+    )
+    reuse_stored_responses: bool = Field(
+        default=True,
+        description="Reuse a stored answer to the same prompt, model and parameters instead of "
+        "paying for it again. False regenerates (the CLI's --force).",
+    )
+    max_cost_usd: float | None = Field(
+        default=None,
+        description="Do not start a call whose worst-case cost would take this run past this "
+        "many USD (the CLI's --max-cost).",
+    )
+    slots_dir: str | None = Field(
+        default=None,
+        description="Folder of the cross-run call-slot lock files; None uses one per endpoint "
+        "under the system temp folder.",
     )
 
     _client: openai.OpenAI | None = PrivateAttr(default=None)
@@ -97,9 +140,17 @@ class LLMClientResource(ConfigurableResource):
                 api_key=self.ensure_api_key(),
                 base_url=self.resolved_base_url(),
                 timeout=self.timeout_s,
-                max_retries=self.max_retries,
+                max_retries=0,  # retries are ours: bounded, logged, and aware of the run
             )
         return self._client
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            max_total_wait_s=self.max_total_wait_s,
+            backoff_initial_s=self.backoff_initial_s,
+            backoff_max_s=self.backoff_max_s,
+        )
 
     def _redact(self, message: str) -> str:
         key = os.environ.get(API_KEY_ENV, "").strip()
@@ -108,7 +159,11 @@ class LLMClientResource(ConfigurableResource):
     def generate(
         self, *, prompt: str, model: str, temperature: float, max_tokens: int
     ) -> LLMResponse:
-        """One chat completion. Raises LLMCallError rather than return an unusable answer."""
+        """One attempt at a chat completion; failures raise LLMCallError with their kind.
+
+        Retrying is the caller's job (see ``llm_calls.retrying``), so that waiting happens
+        outside the call slots and every attempt is counted.
+        """
         client = self._openai()
         started = time.perf_counter()
         try:
@@ -119,25 +174,36 @@ class LLMClientResource(ConfigurableResource):
                 max_tokens=max_tokens,
             )
         except openai.APIStatusError as exc:
+            headers = exc.response.headers if exc.response is not None else {}
             raise LLMCallError(
-                self._redact(f"{model}: the server answered HTTP {exc.status_code}: {exc.message}")
+                kind_for_status(exc.status_code),
+                self._redact(f"{model}: the server answered HTTP {exc.status_code}: {exc.message}"),
+                status=exc.status_code,
+                retry_after_s=parse_retry_after(headers.get("retry-after")),
+            ) from None
+        except openai.APITimeoutError:
+            raise LLMCallError(
+                FailureKind.TIMEOUT, f"{model}: no answer within {self.timeout_s:g} s."
             ) from None
         except openai.APIConnectionError as exc:
             raise LLMCallError(
+                FailureKind.CONNECTION,
                 self._redact(
                     f"{model}: could not reach {self.resolved_base_url()} ({exc}); check "
                     f"{BASE_URL_ENV} and your network, then re-run the failed partitions."
-                )
+                ),
             ) from None
-        except openai.APIResponseValidationError as exc:
+        except (openai.APIResponseValidationError, ValueError) as exc:
             raise LLMCallError(
-                self._redact(f"{model}: the server's answer was not a chat completion: {exc}")
+                FailureKind.BAD_BODY,
+                self._redact(f"{model}: the server's answer was not a chat completion: {exc}"),
             ) from None
         latency = time.perf_counter() - started
         if not isinstance(completion, ChatCompletion):
             shown = str(completion)[:200]
             raise LLMCallError(
-                f"{model}: the server's answer was not JSON chat-completion data: {shown!r}"
+                FailureKind.BAD_BODY,
+                f"{model}: the server's answer was not JSON chat-completion data: {shown!r}",
             )
         return self._to_response(completion, prompt, model, temperature, max_tokens, latency)
 
@@ -151,11 +217,14 @@ class LLMClientResource(ConfigurableResource):
         latency: float,
     ) -> LLMResponse:
         if not completion.choices:
-            raise LLMCallError(f"{model}: the answer has no choices; nothing to store.")
+            raise LLMCallError(
+                FailureKind.BAD_BODY, f"{model}: the answer has no choices; nothing to store."
+            )
         choice = completion.choices[0]
         text = choice.message.content if choice.message else None
         if text is None or not text.strip():
             raise LLMCallError(
+                FailureKind.EMPTY_ANSWER,
                 f"{model}: the answer is empty (finish_reason={choice.finish_reason!r}); it was "
                 "not stored. Re-run the partition; if it persists, raise max_tokens or pick "
                 "another model."
@@ -173,6 +242,7 @@ class LLMClientResource(ConfigurableResource):
             completion_tokens=usage.completion_tokens if usage else None,
             total_tokens=usage.total_tokens if usage else None,
             cost_usd=float(cost) if isinstance(cost, int | float) else None,
+            cost_source="reported" if isinstance(cost, int | float) else "unknown",
             latency_s=round(latency, 3),
             temperature=temperature,
             max_tokens=max_tokens,

@@ -1,0 +1,353 @@
+"""Materialize many LLM partitions in one Dagster run, calls running concurrently.
+
+Dagster hands a batch asset every partition key of the run (one key for ``--partition KEY``,
+hundreds for "Materialize all partitions"). For each key we render the prompt, reuse the answer
+if the same call was already paid for, or queue the call on a ``CallRunner``. Each finished
+partition is reported as its own ``AssetMaterialization`` right away, so the UI keeps per-partition
+status and metadata, and a run that fails part-way has already recorded every success. The files
+are the record: a partition's call record (.json) is written before its text (.txt), each
+atomically, so after a crash a text file always has its record and no file is half-written.
+"""
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    Failure,
+    MetadataValue,
+)
+
+from ..data_layout import record_path, text_path, write_json_atomic, write_text_atomic
+from ..llm_calls.budget import CostBudget, Prices
+from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
+from ..llm_calls.failures import LLMCallError
+from ..llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
+from ..llm_calls.slots import CallSlots, default_slots_root
+from ..resources.llm_client import LLMClientResource, LLMResponse
+
+PROGRESS_EVERY_S = 5.0
+WAIT_POLL_S = 0.25
+SHOWN_FAILURES = 50
+
+
+class PartitionFailure(Exception):
+    """This partition cannot be done now; the message says why and what to do."""
+
+
+class WaitForGeneration(Exception):
+    """The prompt needs a generation answer that a running run is still producing."""
+
+
+@dataclass(frozen=True)
+class CallSpec:
+    """What a partition asks of which model (from its task row)."""
+
+    model: str
+    temperature: float
+    max_tokens: int
+    metadata: dict[str, Any]
+
+
+@dataclass
+class Stage:
+    """One side of the experiment: the generation or the evaluation prompt/response pair."""
+
+    label: str
+    prompt_asset: AssetKey
+    response_asset: AssetKey
+    prompt_folder: Path
+    response_folder: Path
+    call_spec: Callable[[str], CallSpec]
+    render: Callable[[str], str]
+    prices: dict[str, Prices]
+    model_limits: dict[str, int]
+
+
+@dataclass
+class Tally:
+    total: int
+    called: int = 0
+    reused: int = 0
+    prompts_only: int = 0
+    charged_usd: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> int:
+        return self.called + self.reused + self.prompts_only + len(self.failures)
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def response_metadata(
+    record: dict[str, Any], path: Path, source: str, attempts: int, charged: float
+):
+    """The same keys on every path (new call, cache, already stored) so the UI can chart them."""
+    return {
+        "model": str(record.get("requested_model") or ""),
+        "answered_by_model": str(record.get("answered_by_model") or ""),
+        "finish_reason": str(record.get("finish_reason") or ""),
+        "truncated": bool(record.get("truncated")),
+        "prompt_tokens": int(record.get("prompt_tokens") or 0),
+        "completion_tokens": int(record.get("completion_tokens") or 0),
+        "total_tokens": int(record.get("total_tokens") or 0),
+        "cost_usd": float(record.get("cost_usd") or 0.0),
+        "cost_source": str(record.get("cost_source") or "unknown"),
+        "charged_now_usd": round(charged, 8),
+        "latency_s": float(record.get("latency_s") or 0.0),
+        "temperature": float(record.get("temperature") or 0.0),
+        "max_tokens": int(record.get("max_tokens") or 0),
+        "source": source,
+        "attempts": attempts,
+        "path": MetadataValue.path(str(path)),
+    }
+
+
+def stored_answer_matches(folder: Path, key: str, wanted_call_key: str) -> dict | None:
+    """The stored call record of this partition if it answers exactly this call, else None."""
+    record_file, answer_file = record_path(folder, key), text_path(folder, key)
+    if not (record_file.exists() and answer_file.exists()):
+        return None
+    try:
+        record = json.loads(record_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return record if call_key_of_record(record) == wanted_call_key else None
+
+
+class GenerationWatch:
+    """Whether a missing generation answer is still being produced by a run in progress."""
+
+    def __init__(self, instance: DagsterInstance, generation_asset: AssetKey):
+        self._instance = instance
+        self._asset = generation_asset
+        self._checked: dict[str, tuple[float, bool]] = {}
+
+    def in_flight(self, generation_id: str) -> bool:
+        now = time.monotonic()
+        cached = self._checked.get(generation_id)
+        if cached and now - cached[0] < 2.0:
+            return cached[1]
+        info = self._instance.get_latest_planned_materialization_info(self._asset, generation_id)
+        run = self._instance.get_run_by_id(info.run_id) if info else None
+        running = run is not None and not run.is_finished
+        self._checked[generation_id] = (now, running)
+        return running
+
+
+def make_runner(llm: LLMClientResource, stage: Stage, cache_root: Path, log) -> CallRunner:
+    limits = dict(stage.model_limits)
+    slots_root = (
+        Path(llm.slots_dir) if llm.slots_dir else default_slots_root(llm.resolved_base_url())
+    )
+
+    def on_retry(request: CallRequest, exc: LLMCallError, wait: float) -> None:
+        log.warning(f"{request.key}: {exc} (retrying in {wait:.1f}s)")
+
+    def to_answer(response: LLMResponse) -> tuple[str, dict]:
+        return response.text, response.call_record()
+
+    llm.ensure_api_key()
+    return CallRunner(
+        llm,
+        to_answer,
+        cache=ResponseCache(cache_root),
+        slots=CallSlots(slots_root, llm.max_concurrent_per_endpoint, limits),
+        policy=llm.retry_policy(),
+        budget=CostBudget(llm.max_cost_usd),
+        reuse=llm.reuse_stored_responses,
+        workers=min(llm.max_concurrent_per_endpoint, max(sum(limits.values()), 1)),
+        on_retry=on_retry,
+    )
+
+
+class Progress:
+    def __init__(self, context: AssetExecutionContext, stage: Stage, tally: Tally):
+        self._log = context.log
+        self._stage = stage
+        self._tally = tally
+        self._last = time.monotonic()
+
+    def report(self, final: bool = False) -> None:
+        now = time.monotonic()
+        if not final and now - self._last < PROGRESS_EVERY_S:
+            return
+        self._last = now
+        t = self._tally
+        self._log.info(
+            f"{self._stage.label}: {t.finished}/{t.total} partitions finished ({t.called} called, "
+            f"{t.reused} reused without a call, {len(t.failures)} failed); "
+            f"${t.charged_usd:.4f} spent in this run"
+        )
+
+
+def failure_for(stage: Stage, tally: Tally, stop_error: LLMCallError | None) -> Failure:
+    lines = ["| partition | reason |", "|---|---|"]
+    for key, reason in list(tally.failures.items())[:SHOWN_FAILURES]:
+        lines.append(f"| {key} | {reason.replace('|', '/')} |")
+    first_key, first_reason = next(iter(tally.failures.items()))
+    stored = tally.finished - len(tally.failures)
+    headline = (
+        f"{len(tally.failures)} of {tally.total} {stage.label} partitions failed; the other "
+        f"{stored} are stored. Running the same selection again redoes only the failed ones "
+        f"(answers already paid for are reused)."
+    )
+    if stop_error is not None:
+        headline += f" The run stopped early: {stop_error}"
+    return Failure(
+        description=f"{headline} First failure: {first_key}: {first_reason}",
+        metadata={
+            "failed": len(tally.failures),
+            "stored": stored,
+            "failed_partitions": MetadataValue.md("\n".join(lines)),
+            "failures": MetadataValue.json(tally.failures),
+        },
+    )
+
+
+def materialize_stage(
+    context: AssetExecutionContext, stage: Stage, llm: LLMClientResource, cache_root: Path
+) -> Iterator[AssetMaterialization]:
+    """Process every partition key of the run for the selected prompt and/or response asset."""
+    selected = context.selected_asset_keys
+    write_prompts = stage.prompt_asset in selected
+    call_models = stage.response_asset in selected
+    keys = list(context.partition_keys)
+    known = {asset: context.instance.get_materialized_partitions(asset) for asset in selected}
+    tally = Tally(total=len(keys))
+    progress = Progress(context, stage, tally)
+    runner = make_runner(llm, stage, cache_root, context.log) if call_models else None
+    base_url = llm.resolved_base_url()
+    waiting = keys
+    try:
+        while True:
+            still_waiting = []
+            for key in waiting:
+                try:
+                    spec = stage.call_spec(key)
+                    prompt = stage.render(key) if write_prompts else read_prompt(stage, key)
+                except WaitForGeneration:
+                    still_waiting.append(key)
+                    continue
+                except PartitionFailure as exc:
+                    tally.failures[key] = str(exc)
+                    context.log.error(f"{key}: {exc}")
+                    continue
+                if write_prompts:
+                    yield from prompt_event(stage, key, prompt, spec, known)
+                if runner is None:
+                    tally.prompts_only += 1
+                    continue
+                request = CallRequest(
+                    key,
+                    spec.model,
+                    prompt,
+                    digest(prompt),
+                    spec.temperature,
+                    spec.max_tokens,
+                    stage.prices.get(spec.model, Prices(None, None)),
+                )
+                wanted = call_key(
+                    base_url, spec.model, request.prompt_sha256, spec.temperature, spec.max_tokens
+                )
+                stored = (
+                    stored_answer_matches(stage.response_folder, key, wanted)
+                    if llm.reuse_stored_responses
+                    else None
+                )
+                if stored is not None:
+                    tally.reused += 1
+                    if key not in known[stage.response_asset]:
+                        path = text_path(stage.response_folder, key)
+                        yield response_event(stage, key, stored, path, "stored", 0, 0.0)
+                    continue
+                runner.submit(request)
+            waiting = still_waiting
+            busy = runner is not None and runner.busy
+            if runner is not None:
+                for outcome in runner.drain(WAIT_POLL_S if (busy or waiting) else 0):
+                    yield from outcome_events(context, stage, outcome, tally)
+            progress.report()
+            if not waiting and not (runner is not None and runner.busy):
+                break
+            if waiting and not busy:
+                time.sleep(WAIT_POLL_S)
+    finally:
+        if runner is not None:
+            runner.close()
+    progress.report(final=True)
+    if tally.failures:
+        raise failure_for(stage, tally, runner.stop_error if runner else None)
+
+
+def read_prompt(stage: Stage, key: str) -> str:
+    path = text_path(stage.prompt_folder, key)
+    if not path.exists():
+        raise PartitionFailure(
+            f"its prompt {path} does not exist; materialize {stage.prompt_asset.to_user_string()} "
+            "for this partition first (or select both assets)."
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def prompt_event(stage: Stage, key: str, prompt: str, spec: CallSpec, known: dict):
+    """Write the prompt if it changed; report it if it changed or Dagster has no record of it."""
+    path = text_path(stage.prompt_folder, key)
+    unchanged = path.exists() and path.read_text(encoding="utf-8") == prompt
+    if not unchanged:
+        write_text_atomic(path, prompt)
+    if unchanged and key in known[stage.prompt_asset]:
+        return
+    yield AssetMaterialization(
+        asset_key=stage.prompt_asset,
+        partition=key,
+        metadata={**spec.metadata, "chars": len(prompt), "path": MetadataValue.path(str(path))},
+    )
+
+
+def response_event(
+    stage: Stage, key: str, record: dict, path: Path, source: str, attempts: int, charged: float
+) -> AssetMaterialization:
+    return AssetMaterialization(
+        asset_key=stage.response_asset,
+        partition=key,
+        metadata=response_metadata(record, path, source, attempts, charged),
+    )
+
+
+def outcome_events(
+    context: AssetExecutionContext, stage: Stage, outcome: CallOutcome, tally: Tally
+) -> Iterator[AssetMaterialization]:
+    key = outcome.request.key
+    if not outcome.ok:
+        tally.failures[key] = f"{outcome.error.kind.value}: {outcome.error}"
+        context.log.error(f"{key}: {outcome.error}")
+        return
+    record = dict(outcome.record or {})
+    write_json_atomic(record_path(stage.response_folder, key), record)
+    path = text_path(stage.response_folder, key)
+    write_text_atomic(path, outcome.text or "")
+    if outcome.source == "model":
+        tally.called += 1
+        tally.charged_usd += outcome.charged_usd
+    else:
+        tally.reused += 1
+    if record.get("truncated"):
+        context.log.warning(
+            f"{key}: {record.get('requested_model')} stopped at max_tokens="
+            f"{record.get('max_tokens')} (finish_reason=length); the stored answer is truncated."
+        )
+    yield response_event(
+        stage, key, record, path, outcome.source, outcome.attempts, outcome.charged_usd
+    )

@@ -1,0 +1,69 @@
+"""A spending cap that holds while many calls run at once.
+
+Before a call starts, its worst case (the prompt plus ``max_tokens`` of answer at the model's
+prices) is reserved; when it ends, the reservation is replaced by what it actually cost. A call
+whose worst case does not fit under the cap is not started, so the cap is never passed.
+"""
+
+import threading
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Prices:
+    """USD per million tokens; None when the models CSV gives no price."""
+
+    input_usd_per_mtok: float | None
+    output_usd_per_mtok: float | None
+
+    @property
+    def known(self) -> bool:
+        return self.input_usd_per_mtok is not None and self.output_usd_per_mtok is not None
+
+    def cost(self, prompt_tokens: float, completion_tokens: float) -> float | None:
+        if not self.known:
+            return None
+        return (
+            prompt_tokens * self.input_usd_per_mtok + completion_tokens * self.output_usd_per_mtok
+        ) / 1_000_000
+
+
+def estimated_prompt_tokens(prompt: str) -> int:
+    """A rough token count (about four characters per token for English text)."""
+    return max(1, len(prompt) // 4)
+
+
+def worst_case_prompt_tokens(prompt: str) -> int:
+    """A count no tokenizer should exceed in practice: half the UTF-8 byte length, plus chat
+    framing."""
+    return len(prompt.encode("utf-8")) // 2 + 16
+
+
+class CostBudget:
+    """Thread-safe reservations against ``max_usd`` (None means no cap)."""
+
+    def __init__(self, max_usd: float | None):
+        self.max_usd = max_usd
+        self._lock = threading.Lock()
+        self._spent = 0.0
+        self._reserved = 0.0
+
+    @property
+    def spent(self) -> float:
+        with self._lock:
+            return self._spent
+
+    def reserve(self, worst_case_usd: float) -> bool:
+        """True if the call may start; its worst case is then held until ``settle``."""
+        with self._lock:
+            if self.max_usd is not None and (
+                self._spent + self._reserved + worst_case_usd > self.max_usd
+            ):
+                return False
+            self._reserved += worst_case_usd
+            return True
+
+    def settle(self, reserved_usd: float, actual_usd: float) -> None:
+        with self._lock:
+            self._reserved -= reserved_usd
+            self._spent += actual_usd

@@ -1,0 +1,248 @@
+"""Many model calls at once, each paid for at most once.
+
+A ``CallRunner`` takes call requests as they become ready and runs them on a thread pool. Each
+call first looks in the response cache, then reserves its worst-case cost, then holds a slot of
+its model and of the endpoint for each attempt (released while it backs off), and stores the
+answer in the cache the moment it arrives. Finished calls come back through ``drain`` in the
+caller's thread, which is where files are written and Dagster events are emitted.
+
+A rejected key or exhausted credit stops the whole runner: calls not yet started fail at once as
+not attempted instead of each burning its own retries. A bad request (an unknown model, say)
+stops further calls to that model only.
+"""
+
+import queue
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from .budget import CostBudget, Prices, worst_case_prompt_tokens
+from .failures import STOPS_THE_MODEL, STOPS_THE_RUN, FailureKind, LLMCallError, RetryPolicy
+from .response_cache import ResponseCache, call_key
+from .retrying import call_with_retries
+from .slots import CallSlots
+
+
+class Answer(Protocol):
+    """What the client returns (``LLMResponse``); kept abstract so tests can fake it."""
+
+    text: str
+    cost_usd: float | None
+    prompt_tokens: int | None
+    completion_tokens: int | None
+
+    def call_record(self) -> dict: ...
+
+
+class Client(Protocol):
+    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int): ...
+
+    def resolved_base_url(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class CallRequest:
+    key: str  # the partition key the answer belongs to
+    model: str
+    prompt: str
+    prompt_sha256: str
+    temperature: float
+    max_tokens: int
+    prices: Prices
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    request: CallRequest
+    text: str | None = None
+    record: dict | None = None
+    source: str = ""  # "model" (paid now) or "cache" (paid earlier)
+    attempts: int = 0
+    charged_usd: float = 0.0
+    error: LLMCallError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class CallRunner:
+    """A thread pool of model calls with cache, budget, slots, retries and early stopping."""
+
+    def __init__(
+        self,
+        client: Client,
+        to_answer: Callable[[object], tuple[str, dict]],
+        *,
+        cache: ResponseCache,
+        slots: CallSlots,
+        policy: RetryPolicy,
+        budget: CostBudget,
+        reuse: bool,
+        workers: int,
+        on_retry: Callable[[CallRequest, LLMCallError, float], None] | None = None,
+    ):
+        self._client = client
+        self._to_answer = to_answer
+        self._cache = cache
+        self._slots = slots
+        self._policy = policy
+        self._budget = budget
+        self._reuse = reuse
+        self._on_retry = on_retry
+        self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="llm")
+        self._done: queue.Queue[CallOutcome] = queue.Queue()
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._stop_error: LLMCallError | None = None
+        self._stopped_models: dict[str, LLMCallError] = {}
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._in_flight > 0 or not self._done.empty()
+
+    @property
+    def stop_error(self) -> LLMCallError | None:
+        return self._stop_error
+
+    def submit(self, request: CallRequest) -> None:
+        with self._lock:
+            self._in_flight += 1
+        self._pool.submit(self._run_and_report, request)
+
+    def drain(self, wait_s: float) -> list[CallOutcome]:
+        """Finished outcomes; waits up to ``wait_s`` for the first one if none is ready."""
+        outcomes: list[CallOutcome] = []
+        try:
+            first = self._done.get(timeout=wait_s) if wait_s > 0 else self._done.get_nowait()
+        except queue.Empty:
+            return outcomes
+        outcomes.append(first)
+        while True:
+            try:
+                outcomes.append(self._done.get_nowait())
+            except queue.Empty:
+                return outcomes
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def _run_and_report(self, request: CallRequest) -> None:
+        try:
+            outcome = self._run(request)
+        except Exception as exc:  # a bug must not make the caller wait forever
+            outcome = CallOutcome(
+                request, error=LLMCallError(FailureKind.NOT_ATTEMPTED, f"internal error: {exc!r}")
+            )
+        with self._lock:
+            self._in_flight -= 1
+            self._done.put(outcome)
+
+    def _not_attempted(self, request: CallRequest) -> CallOutcome | None:
+        if self._stop_error is not None:
+            return CallOutcome(
+                request,
+                error=LLMCallError(
+                    FailureKind.NOT_ATTEMPTED,
+                    f"not attempted: the run stopped after an earlier call failed "
+                    f"({self._stop_error.kind.value}): {self._stop_error}",
+                ),
+            )
+        stopped = self._stopped_models.get(request.model)
+        if stopped is not None:
+            return CallOutcome(
+                request,
+                error=LLMCallError(
+                    FailureKind.NOT_ATTEMPTED,
+                    f"not attempted: an earlier call to {request.model} was refused: {stopped}",
+                ),
+            )
+        return None
+
+    def _run(self, request: CallRequest) -> CallOutcome:
+        key = call_key(
+            self._client.resolved_base_url(),
+            request.model,
+            request.prompt_sha256,
+            request.temperature,
+            request.max_tokens,
+        )
+        if self._reuse:
+            hit = self._cache.get(key)
+            if hit is not None:
+                return CallOutcome(request, text=hit.text, record=hit.record, source="cache")
+        skipped = self._not_attempted(request)
+        if skipped is not None:
+            return skipped
+        worst_case = request.prices.cost(
+            worst_case_prompt_tokens(request.prompt), request.max_tokens
+        )
+        if worst_case is None and self._budget.max_usd is not None:
+            return CallOutcome(
+                request,
+                error=LLMCallError(
+                    FailureKind.BUDGET,
+                    f"not attempted: {request.model} has no price in the models CSV, so a cost "
+                    "cap cannot be kept; add input_usd_per_mtok and output_usd_per_mtok.",
+                ),
+            )
+        reserved = worst_case or 0.0
+        if not self._budget.reserve(reserved):
+            return CallOutcome(
+                request,
+                error=LLMCallError(
+                    FailureKind.BUDGET,
+                    f"not attempted: its worst case (${reserved:.4f}) would pass the cost cap of "
+                    f"${self._budget.max_usd:.4f} (spent so far ${self._budget.spent:.4f}).",
+                ),
+            )
+        try:
+            answer, attempts = call_with_retries(
+                lambda: self._attempt(request),
+                self._policy,
+                on_retry=(
+                    (lambda exc, wait: self._on_retry(request, exc, wait))
+                    if self._on_retry
+                    else None
+                ),
+            )
+        except LLMCallError as exc:
+            self._budget.settle(reserved, 0.0)
+            if exc.kind in STOPS_THE_RUN and self._stop_error is None:
+                self._stop_error = exc
+            if exc.kind in STOPS_THE_MODEL:
+                self._stopped_models.setdefault(request.model, exc)
+            return CallOutcome(request, error=exc)
+        text, record = self._to_answer(answer)
+        if record.get("cost_usd") is None:
+            computed = request.prices.cost(
+                record.get("prompt_tokens") or 0, record.get("completion_tokens") or 0
+            )
+            if computed is not None:
+                record = {**record, "cost_usd": computed, "cost_source": "prices"}
+        charged = float(record.get("cost_usd") or 0.0)
+        self._budget.settle(reserved, charged)
+        self._cache.put(key, text, record)
+        return CallOutcome(
+            request,
+            text=text,
+            record=record,
+            source="model",
+            attempts=attempts,
+            charged_usd=charged,
+        )
+
+    def _attempt(self, request: CallRequest):
+        skipped = self._not_attempted(request)
+        if skipped is not None:
+            raise skipped.error  # type: ignore[misc]
+        with self._slots.hold(request.model):
+            return self._client.generate(
+                prompt=request.prompt,
+                model=request.model,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+            )

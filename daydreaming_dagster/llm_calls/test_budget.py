@@ -1,0 +1,23 @@
+from .budget import CostBudget, Prices, worst_case_prompt_tokens
+
+
+def test_prices_cost_tokens_and_unknown_prices_give_none():
+    assert Prices(1.0, 2.0).cost(1_000_000, 500_000) == 2.0
+    assert Prices(None, 2.0).cost(10, 10) is None
+
+
+def test_a_call_whose_worst_case_does_not_fit_is_refused():
+    budget = CostBudget(max_usd=1.0)
+    assert budget.reserve(0.6)
+    assert not budget.reserve(0.6)
+    budget.settle(0.6, 0.1)
+    assert budget.reserve(0.6)
+    assert abs(budget.spent - 0.1) < 1e-12
+
+
+def test_no_cap_accepts_everything():
+    assert CostBudget(None).reserve(1e9)
+
+
+def test_worst_case_tokens_exceed_the_usual_estimate():
+    assert worst_case_prompt_tokens("x" * 400) >= 100

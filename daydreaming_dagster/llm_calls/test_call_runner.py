@@ -1,0 +1,116 @@
+import hashlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .budget import CostBudget, Prices
+from .call_runner import CallOutcome, CallRequest, CallRunner
+from .failures import FailureKind, LLMCallError, RetryPolicy
+from .response_cache import ResponseCache
+from .slots import CallSlots
+
+FREE = Prices(0.0, 0.0)
+
+
+@dataclass
+class FakeClient:
+    """Answers with the prompt upper-cased, or raises the error scripted for a model."""
+
+    errors: dict[str, LLMCallError] = field(default_factory=dict)
+    calls: list[str] = field(default_factory=list)
+
+    def resolved_base_url(self) -> str:
+        return "http://fake/v1"
+
+    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int):
+        self.calls.append(prompt)
+        if model in self.errors:
+            raise self.errors[model]
+        return prompt.upper()
+
+
+def to_answer(answer: str) -> tuple[str, dict]:
+    return answer, {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": None}
+
+
+def request(key: str, model: str = "m", prices: Prices = FREE) -> CallRequest:
+    prompt = f"prompt {key}"
+    digest = hashlib.sha256(prompt.encode()).hexdigest()
+    return CallRequest(key, model, prompt, digest, 0.7, 100, prices)
+
+
+def run_all(runner: CallRunner, requests: list[CallRequest]) -> dict[str, CallOutcome]:
+    for r in requests:
+        runner.submit(r)
+    outcomes: dict[str, CallOutcome] = {}
+    deadline = time.monotonic() + 10
+    while len(outcomes) < len(requests) and time.monotonic() < deadline:
+        for outcome in runner.drain(0.1):
+            outcomes[outcome.request.key] = outcome
+    runner.close()
+    return outcomes
+
+
+def make_runner(tmp_path: Path, client: FakeClient, **overrides) -> CallRunner:
+    options = dict(
+        cache=ResponseCache(tmp_path / "cache"),
+        slots=CallSlots(tmp_path / "slots", 4, {"m": 2, "bad": 2}),
+        policy=RetryPolicy(max_attempts=2, backoff_initial_s=0.0, backoff_max_s=0.0),
+        budget=CostBudget(None),
+        reuse=True,
+        workers=4,
+    )
+    options.update(overrides)
+    return CallRunner(client, to_answer, **options)
+
+
+def test_answers_are_cached_and_a_second_run_calls_nothing(tmp_path: Path):
+    client = FakeClient()
+    first = run_all(make_runner(tmp_path, client), [request(str(i)) for i in range(5)])
+    assert all(o.ok and o.source == "model" for o in first.values())
+    assert len(client.calls) == 5
+    second = run_all(make_runner(tmp_path, client), [request(str(i)) for i in range(5)])
+    assert all(o.ok and o.source == "cache" for o in second.values())
+    assert second["3"].text == "PROMPT 3"
+    assert len(client.calls) == 5
+
+
+def test_force_ignores_the_cache(tmp_path: Path):
+    client = FakeClient()
+    run_all(make_runner(tmp_path, client), [request("a")])
+    again = run_all(make_runner(tmp_path, client, reuse=False), [request("a")])
+    assert again["a"].source == "model" and len(client.calls) == 2
+
+
+def test_a_rejected_key_stops_the_run_without_burning_retries(tmp_path: Path):
+    client = FakeClient(errors={"m": LLMCallError(FailureKind.REJECTED_KEY, "HTTP 401")})
+    runner = make_runner(tmp_path, client, workers=1)
+    outcomes = run_all(runner, [request(str(i)) for i in range(6)])
+    assert len(client.calls) == 1
+    kinds = sorted(o.error.kind.value for o in outcomes.values())
+    assert kinds == ["not_attempted"] * 5 + ["rejected_key"]
+
+
+def test_an_unknown_model_stops_only_that_model(tmp_path: Path):
+    client = FakeClient(errors={"bad": LLMCallError(FailureKind.BAD_REQUEST, "HTTP 404")})
+    runner = make_runner(tmp_path, client, workers=1)
+    requests = [request(f"b{i}", "bad") for i in range(3)] + [request(f"m{i}") for i in range(3)]
+    outcomes = run_all(runner, requests)
+    assert [o.ok for k, o in sorted(outcomes.items()) if k.startswith("m")] == [True] * 3
+    assert sum(1 for p in client.calls if p.startswith("prompt b")) == 1
+
+
+def test_the_cost_cap_is_never_passed(tmp_path: Path):
+    priced = Prices(1000.0, 1000.0)  # 100 completion tokens worst case -> about $0.1 + prompt
+    client = FakeClient()
+    budget = CostBudget(max_usd=0.25)
+    outcomes = run_all(
+        make_runner(tmp_path, client, budget=budget, workers=1),
+        [request(str(i), prices=priced) for i in range(10)],
+    )
+    made = [o for o in outcomes.values() if o.ok]
+    refused = [o for o in outcomes.values() if not o.ok]
+    assert made and refused
+    assert all(o.error.kind is FailureKind.BUDGET for o in refused)
+    assert budget.spent <= 0.25
+    assert all(o.record["cost_source"] == "prices" for o in made)
