@@ -44,11 +44,24 @@ def llm_env(monkeypatch: pytest.MonkeyPatch, mock_llm: MockLLMServer) -> MockLLM
     return mock_llm
 
 
+# The project's instance settings (pooled SQLite event log, no telemetry), in a temp folder.
+INSTANCE_YAML = """
+event_log_storage:
+  module: daydreaming_dagster.instance.pooled_sqlite_event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    base_dir: {home}/history/runs
+telemetry:
+  enabled: false
+"""
+
+
 @pytest.fixture
 def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
     home = tmp_path / "dagster_home"
     home.mkdir()
-    with DagsterInstance.local_temp(str(home)) as inst:
+    (home / "dagster.yaml").write_text(INSTANCE_YAML.format(home=home), encoding="utf-8")
+    with DagsterInstance.from_config(str(home)) as inst:
         yield inst
 
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, materialize
+from dagster import (
+    AssetKey,
+    AssetMaterialization,
+    DagsterInstance,
+    Definitions,
+    ExecuteInProcessResult,
+    materialize,
+)
 
 from daydreaming_dagster.cli import SETUP_ASSETS
 
@@ -34,3 +41,12 @@ def failure_text(result: ExecuteInProcessResult) -> str:
         for event in result.all_events
         if event.is_step_failure and event.event_specific_data.error
     )
+
+
+def materializations_of(result: ExecuteInProcessResult, asset: str) -> list[AssetMaterialization]:
+    """The run's materializations of one asset, one per partition, in the order they happened."""
+    return [
+        event.event_specific_data.materialization
+        for event in result.get_asset_materialization_events()
+        if event.asset_key == AssetKey(asset)
+    ]

@@ -32,7 +32,7 @@ from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
 from ..llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
 from ..llm_calls.slots import CallSlots, default_slots_root
-from ..resources.llm_client import LLMClientResource, LLMResponse
+from ..resources.llm_client import LLMClientResource, LLMConfigurationError, LLMResponse
 
 PROGRESS_EVERY_S = 5.0
 WAIT_POLL_S = 0.25
@@ -158,7 +158,10 @@ def make_runner(llm: LLMClientResource, stage: Stage, cache_root: Path, log) -> 
     def to_answer(response: LLMResponse) -> tuple[str, dict]:
         return response.text, response.call_record()
 
-    llm.ensure_api_key()
+    try:
+        llm.ensure_api_key()
+    except LLMConfigurationError as exc:
+        raise Failure(description=str(exc)) from None
     return CallRunner(
         llm,
         to_answer,

@@ -227,7 +227,7 @@ class LLMClientResource(ConfigurableResource):
                 FailureKind.EMPTY_ANSWER,
                 f"{model}: the answer is empty (finish_reason={choice.finish_reason!r}); it was "
                 "not stored. Re-run the partition; if it persists, raise max_tokens or pick "
-                "another model."
+                "another model.",
             )
         usage = completion.usage
         extra = (usage.model_extra or {}) if usage else {}
