@@ -7,11 +7,9 @@ takes shows up in the UI afterwards.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 SETUP_ASSETS = [
@@ -36,28 +34,50 @@ def _csv_list(text: str) -> list[str]:
     return items
 
 
+def _add_selection_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--k-max", type=int, help="concepts per combination (default 4)")
+    command.add_argument(
+        "--concepts", type=_csv_list, help="only these concept ids, comma-separated"
+    )
+    command.add_argument(
+        "--templates", type=_csv_list, help="only these generation templates, comma-separated"
+    )
+    command.add_argument(
+        "--description-level",
+        choices=["sentence", "paragraph", "article"],
+        help="concept description level (default paragraph)",
+    )
+    command.add_argument("--data-root", default="data", help="data folder (default: data)")
+    command.add_argument(
+        "--dagster-home",
+        default="dagster_home",
+        help="Dagster instance folder when DAGSTER_HOME is not set (default: dagster_home)",
+    )
+    command.add_argument(
+        "--force",
+        action="store_true",
+        help="call the models again even where the same call was already answered and stored",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="daydreaming", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser(
         "run", help="run setup, every generation and evaluation not yet done, and the summary"
     )
-    run.add_argument("--k-max", type=int, help="concepts per combination (default 4)")
-    run.add_argument("--concepts", type=_csv_list, help="only these concept ids, comma-separated")
+    _add_selection_flags(run)
     run.add_argument(
-        "--templates", type=_csv_list, help="only these generation templates, comma-separated"
+        "--max-cost",
+        type=float,
+        metavar="USD",
+        help="never start a call whose worst-case cost would take this run past USD",
     )
-    run.add_argument(
-        "--description-level",
-        choices=["sentence", "paragraph", "article"],
-        help="concept description level (default paragraph)",
+    estimate = commands.add_parser(
+        "estimate",
+        help="print the calls, tokens and cost a run would take, without calling any model",
     )
-    run.add_argument("--data-root", default="data", help="data folder (default: data)")
-    run.add_argument(
-        "--dagster-home",
-        default="dagster_home",
-        help="Dagster instance folder when DAGSTER_HOME is not set (default: dagster_home)",
-    )
+    _add_selection_flags(estimate)
     mock = commands.add_parser(
         "mock-server", help="serve a local OpenAI-compatible endpoint with canned answers"
     )
@@ -96,151 +116,213 @@ def use_project_instance(dagster_home: str) -> Path:
     return home
 
 
-@dataclass
-class RunTally:
-    done: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    failed: dict[str, str] = field(default_factory=dict)
+PID_TAG = "daydreaming/cli_pid"
+STOPPING_KINDS = ("rejected_key", "out_of_credit", "not_configured")
+STAGES = {
+    "generation": (["generation_prompt", "generation_response"], "generation_tasks"),
+    "evaluation": (["evaluation_prompt", "evaluation_response"], "evaluation_tasks"),
+}
 
 
 def _failure_message(result) -> str:
-    for event in result.all_events:
-        if event.is_step_failure:
-            error = event.event_specific_data.error
-            message = error.message.strip() if error else "step failed"
-            return message.splitlines()[0][:300]
-    return "run failed"
+    from .run_reports import first_failure_message
+
+    return first_failure_message(result)
 
 
-def materialize_selection(defs, instance, selection, partition_key=None):
+def materialize_selection(defs, instance, selection, tags=None, resources=None):
     """One in-process run of ``selection`` on ``instance``; failures are returned, not raised."""
     from dagster import materialize
 
     return materialize(
         list(defs.assets),
         selection=selection,
-        partition_key=partition_key,
-        resources=defs.resources,
+        resources=resources or defs.resources,
         instance=instance,
         run_config=QUIET_LOGS,
+        tags={PID_TAG: str(os.getpid()), **(tags or {})},
         raise_on_error=False,
     )
 
 
-def run_partitions(defs, instance, selection, keys, done_path, label, tally, should_skip=None):
-    """Materialize ``selection`` for every key whose output file is missing, one run each."""
-    pending = [k for k in keys if not done_path(k).exists()]
-    waiting = {k for k in pending if should_skip is not None and should_skip(k)}
-    todo = [k for k in pending if k not in waiting]
-    tally.skipped.extend(sorted(waiting))
-    extra = f", {len(waiting)} waiting for a generation that failed" if waiting else ""
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_orphaned_runs(instance) -> int:
+    """Mark runs of a killed ``daydreaming`` process as failed, so the UI tells the truth."""
+    from dagster import DagsterRunStatus, RunsFilter
+
+    orphaned = 0
+    runs = instance.get_runs(
+        filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+    )
+    for run in runs:
+        pid = run.tags.get(PID_TAG)
+        if pid and pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+            instance.report_run_failed(
+                run, message=f"The daydreaming process (pid {pid}) ended while this run was going."
+            )
+            orphaned += 1
+    return orphaned
+
+
+class ProgressPrinter:
+    """Prints how many answers a run has stored so far, from the files it writes."""
+
+    def __init__(self, folder: Path, label: str, expected: int, every_s: float = 2.0):
+        import threading
+
+        self._folder, self._label, self._expected, self._every = folder, label, expected, every_s
+        self._started = time.time()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _count(self) -> int:
+        if not self._folder.exists():
+            return 0
+        return sum(
+            1
+            for entry in os.scandir(self._folder)
+            if entry.name.endswith(".txt") and entry.stat().st_mtime >= self._started - 1
+        )
+
+    def _loop(self) -> None:
+        shown = -1
+        while not self._stop.wait(self._every):
+            count = self._count()
+            if count != shown:
+                print(f"  {self._label}: {count}/{self._expected} answers stored", flush=True)
+                shown = count
+
+    def __enter__(self) -> ProgressPrinter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def run_stage(defs, instance, stage: str, keys: list[str], llm, layout):
+    """One batch run over the partition range that covers ``keys`` (done ones are skipped)."""
+    from .run_reports import StageReport, stage_report
+
+    selection, partitions_name = STAGES[stage]
+    if not keys:
+        print(f"{stage}: nothing to do", flush=True)
+        return StageReport(stage)
+    order = instance.get_dynamic_partitions(partitions_name)
+    position = {key: i for i, key in enumerate(order)}
+    unknown = [k for k in keys if k not in position]
+    if unknown:
+        return StageReport(stage, run_ok=False, error=f"{unknown[0]} is not a registered partition")
+    ordered = sorted(keys, key=position.__getitem__)
+    tags = {
+        "dagster/asset_partition_range_start": ordered[0],
+        "dagster/asset_partition_range_end": ordered[-1],
+    }
+    print(f"{stage}: {len(keys)} partitions to do", flush=True)
+    folder = layout.generation_responses if stage == "generation" else layout.evaluation_responses
+    started = time.perf_counter()
+    with ProgressPrinter(folder, stage, len(keys)):
+        result = materialize_selection(
+            defs, instance, selection, tags=tags, resources={**defs.resources, "llm": llm}
+        )
+    report = stage_report(stage, result, selection[1])
     print(
-        f"{label}: {len(keys)} tasks, {len(keys) - len(pending)} already done, "
-        f"{len(todo)} to run{extra}",
+        f"{stage}: {report.called} called, {report.reused} reused without a call, "
+        f"{len(report.failures)} failed, ${report.charged_usd:.4f} spent "
+        f"({time.perf_counter() - started:.1f}s)",
         flush=True,
     )
-    for number, key in enumerate(todo, start=1):
-        started = time.perf_counter()
-        result = materialize_selection(defs, instance, selection, partition_key=key)
-        seconds = time.perf_counter() - started
-        if result.success:
-            tally.done.append(key)
-            status = "ok"
-        else:
-            tally.failed[key] = _failure_message(result)
-            status = f"FAILED: {tally.failed[key]}"
-        print(f"  [{number}/{len(todo)}] {key} {status} ({seconds:.1f}s)", flush=True)
+    return report
 
 
-def _call_records(folder: Path) -> list[dict]:
-    if not folder.exists():
-        return []
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*.json"))]
+def _stopped_the_run(report) -> bool:
+    return any(reason.startswith(STOPPING_KINDS) for reason in report.failures.values())
 
 
-def usage_lines(layout) -> list[str]:
-    lines = []
-    for label, folder in (
-        ("generation", layout.generation_responses),
-        ("evaluation", layout.evaluation_responses),
-    ):
-        records = _call_records(folder)
-        tokens = sum(r.get("total_tokens") or 0 for r in records)
-        costs = [r["cost_usd"] for r in records if r.get("cost_usd") is not None]
-        cost = f"${sum(costs):.4f}" if costs else "not reported"
-        lines.append(f"  {label}: {len(records)} stored answers, {tokens} tokens, cost {cost}")
-    return lines
-
-
-def command_run(args: argparse.Namespace) -> int:
+def _prepare(args: argparse.Namespace):
+    """Load .env, choose the instance, build definitions, and run the setup assets."""
     from dotenv import find_dotenv, load_dotenv
 
     load_dotenv(find_dotenv(usecwd=True), override=False)
     home = use_project_instance(args.dagster_home)
-
-    import pandas as pd
-    from dagster import DagsterInstance
-
-    from .data_layout import text_path
     from .definitions import build_definitions
+    from .resources.llm_client import LLMClientResource
 
     defs = build_definitions(
-        data_root=args.data_root, experiment_config=experiment_config_from(args)
+        data_root=args.data_root,
+        experiment_config=experiment_config_from(args),
+        llm=LLMClientResource(reuse_stored_responses=not args.force),
     )
     layout = defs.resources["data_paths"].layout
     if not layout.raw.exists():
-        print(f"No raw data at {layout.raw}: run this from the repository root.", file=sys.stderr)
-        return 2
+        raise SystemExit(f"No raw data at {layout.raw}: run this from the repository root.")
+    return home, defs, layout
+
+
+def command_run(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from .cost_estimate import estimate
+
+    home, defs, layout = _prepare(args)
     print(f"Dagster instance: {home}\nData folder: {layout.root.resolve()}", flush=True)
+    base_llm = defs.resources["llm"]
+    reports = []
     with DagsterInstance.get() as instance:
+        orphaned = fail_orphaned_runs(instance)
+        if orphaned:
+            print(f"Marked {orphaned} run(s) of a killed daydreaming process as failed.")
         setup = materialize_selection(defs, instance, SETUP_ASSETS)
         if not setup.success:
             print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
             return 1
-        generation = pd.read_csv(layout.tasks / "generation_tasks.csv")
-        evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv")
-        gen_tally, eval_tally = RunTally(), RunTally()
-        run_partitions(
-            defs,
-            instance,
-            ["generation_prompt", "generation_response"],
-            list(generation["generation_task_id"]),
-            lambda k: text_path(layout.generation_responses, k),
-            "Generation",
-            gen_tally,
-        )
-        parent = dict(
-            zip(evaluation["evaluation_task_id"], evaluation["generation_task_id"], strict=True)
-        )
-        run_partitions(
-            defs,
-            instance,
-            ["evaluation_prompt", "evaluation_response"],
-            list(evaluation["evaluation_task_id"]),
-            lambda k: text_path(layout.evaluation_responses, k),
-            "Evaluation",
-            eval_tally,
-            should_skip=lambda k: not text_path(layout.generation_responses, parent[k]).exists(),
-        )
+        spent = 0.0
+        for stage in ("generation", "evaluation"):
+            plan = estimate(layout, base_llm.resolved_base_url(), reuse=not args.force)
+            remaining = None if args.max_cost is None else max(0.0, args.max_cost - spent)
+            llm = base_llm.model_copy(update={"max_cost_usd": remaining})
+            report = run_stage(defs, instance, stage, plan.pending(stage), llm, layout)
+            reports.append(report)
+            spent += report.charged_usd
+            if _stopped_the_run(report):
+                print(f"Stopped after {stage}: {report.error}", file=sys.stderr)
+                break
         results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
-    print_summary(layout, gen_tally, eval_tally, results.success)
-    failed = gen_tally.failed or eval_tally.failed or eval_tally.skipped or not results.success
+    print_summary(layout, reports, results.success, spent)
+    failed = any(not r.run_ok or r.failures for r in reports) or not results.success
     return 1 if failed else 0
 
 
-def print_summary(layout, gen_tally: RunTally, eval_tally: RunTally, results_ok: bool) -> None:
+def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
     import pandas as pd
 
+    from .run_reports import format_usage, usage_by_model
+
     print("\nSummary")
-    for label, tally in (("generation", gen_tally), ("evaluation", eval_tally)):
+    for report in reports:
         print(
-            f"  {label}: {len(tally.done)} run now, {len(tally.failed)} failed, "
-            f"{len(tally.skipped)} skipped (their generation failed)"
+            f"  {report.label}: {report.called} called now, {report.reused} reused, "
+            f"{len(report.failures)} failed"
         )
-        for key, message in list(tally.failed.items())[:10]:
+        for key, message in list(report.failures.items())[:10]:
             print(f"    FAILED {key}: {message}")
-    print("Usage of all stored answers:")
-    print("\n".join(usage_lines(layout)))
+        if len(report.failures) > 10:
+            print(f"    ... and {len(report.failures) - 10} more (see the run in the Dagster UI)")
+        if not report.run_ok and not report.failures:
+            print(f"    FAILED: {report.error}")
+    print(f"Spent in this run: ${spent:.4f}")
+    print("Tokens and cost of all stored answers, per model:")
+    print(format_usage(usage_by_model([layout.generation_responses, layout.evaluation_responses])))
     top_file = layout.summary / "top_responses.csv"
     if results_ok and top_file.exists():
         top = pd.read_csv(top_file)
@@ -255,10 +337,28 @@ def print_summary(layout, gen_tally: RunTally, eval_tally: RunTally, results_ok:
     print(f"Scores: {layout.parsing / 'parsed_scores.csv'}\nSummaries: {layout.summary}/")
 
 
+def command_estimate(args: argparse.Namespace) -> int:
+    from dagster import DagsterInstance
+
+    from .cost_estimate import estimate, format_estimate
+
+    _home, defs, layout = _prepare(args)
+    with DagsterInstance.get() as instance:
+        setup = materialize_selection(defs, instance, SETUP_ASSETS)
+        if not setup.success:
+            print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
+            return 1
+    plan = estimate(layout, defs.resources["llm"].resolved_base_url(), reuse=not args.force)
+    print(format_estimate(plan.estimates))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "run":
         return command_run(args)
+    if args.command == "estimate":
+        return command_estimate(args)
     from .mock_llm_server import run_mock_server
 
     run_mock_server(args.host, args.port, args.latency)

@@ -6,6 +6,7 @@ concurrently, while ``--partition KEY`` still does exactly one partition. Every 
 reported separately (see ``partition_batches``).
 """
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -23,7 +24,8 @@ from dagster import (
 
 from ..data_layout import text_path
 from ..experiment.model_tables import concurrency_limits, price_table
-from ..experiment.rendering import PromptRenderError, render_prompt
+from ..experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
+from ..experiment.rendering import PromptRenderError
 from ..llm_calls.budget import Prices
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
@@ -64,9 +66,9 @@ def prices_from(models: pd.DataFrame) -> dict[str, Prices]:
     return {model: Prices(*prices) for model, prices in price_table(models).items()}
 
 
-def render_or_fail(template_text: str, template: str, variables: dict) -> str:
+def render_or_fail(render: Callable[[], str]) -> str:
     try:
-        return render_prompt(template_text, template, variables)
+        return render()
     except PromptRenderError as exc:
         raise PartitionFailure(str(exc)) from None
 
@@ -120,13 +122,7 @@ def generation_llm(
     """Render prompts and call the generator models for every partition of the run."""
     layout = data_paths.layout
     tasks = rows_by_id(generation_tasks, "generation_task_id")
-    concepts_by_combo = {
-        combo_id: [
-            {"concept_id": r.concept_id, "name": r.name, "description": r.description}
-            for r in group.sort_values("position").itertuples(index=False)
-        ]
-        for combo_id, group in content_combinations.groupby("combo_id")
-    }
+    concepts = concepts_by_combo(content_combinations)
 
     def call_spec(key: str) -> CallSpec:
         task = task_for(tasks, key, "generation_tasks.csv")
@@ -149,8 +145,10 @@ def generation_llm(
                 f"generation template {template!r} is not loaded; re-materialize "
                 "generation_templates (and the task assets) with it selected."
             )
-        concepts = concepts_by_combo.get(str(task["combo_id"]), [])
-        return render_or_fail(generation_templates[template], template, {"concepts": concepts})
+        combo_concepts = concepts.get(str(task["combo_id"]), [])
+        return render_or_fail(
+            lambda: generation_prompt_text(generation_templates, template, combo_concepts)
+        )
 
     stage = Stage(
         label="generation",
@@ -258,7 +256,9 @@ def evaluation_llm(
                 "evaluation_templates (and the task assets)."
             )
         response = path.read_text(encoding="utf-8")
-        return render_or_fail(evaluation_templates[template], template, {"response": response})
+        return render_or_fail(
+            lambda: evaluation_prompt_text(evaluation_templates, template, response)
+        )
 
     stage = Stage(
         label="evaluation",

@@ -9,7 +9,6 @@ are the record: a partition's call record (.json) is written before its text (.t
 atomically, so after a crash a text file always has its record and no file is half-written.
 """
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +31,12 @@ from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
 from ..llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
 from ..llm_calls.slots import CallSlots, default_slots_root
-from ..resources.llm_client import LLMClientResource, LLMConfigurationError, LLMResponse
+from ..resources.llm_client import (
+    LLMClientResource,
+    LLMConfigurationError,
+    LLMResponse,
+    prompt_digest,
+)
 
 PROGRESS_EVERY_S = 5.0
 WAIT_POLL_S = 0.25
@@ -84,10 +88,6 @@ class Tally:
     @property
     def finished(self) -> int:
         return self.called + self.reused + self.prompts_only + len(self.failures)
-
-
-def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def response_metadata(
@@ -256,7 +256,7 @@ def materialize_stage(
                     key,
                     spec.model,
                     prompt,
-                    digest(prompt),
+                    prompt_digest(prompt),
                     spec.temperature,
                     spec.max_tokens,
                     stage.prices.get(spec.model, Prices(None, None)),

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
-from jinja2 import Environment, StrictUndefined, TemplateError
+from jinja2 import Environment, StrictUndefined, Template, TemplateError
 
 _ENV = Environment(undefined=StrictUndefined, keep_trailing_newline=True, autoescape=False)
 
@@ -13,10 +14,16 @@ class PromptRenderError(ValueError):
     """A template could not be rendered (e.g. a misspelled variable)."""
 
 
+@lru_cache(maxsize=256)
+def _compiled(template_text: str) -> Template:
+    """Compiling a template costs far more than rendering it; hundreds of prompts share a few."""
+    return _ENV.from_string(template_text)
+
+
 def render_prompt(template_text: str, template_name: str, variables: dict[str, Any]) -> str:
     """Render ``template_text``; an undefined variable or syntax error names the template."""
     try:
-        rendered = _ENV.from_string(template_text).render(**variables)
+        rendered = _compiled(template_text).render(**variables)
     except TemplateError as exc:
         raise PromptRenderError(
             f"Template {template_name!r} failed to render: {exc}. Available variables: "

@@ -1,0 +1,104 @@
+"""What the ``daydreaming`` command reports about runs: failures, spending and usage per model."""
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import AssetKey, ExecuteInProcessResult
+
+
+@dataclass
+class StageReport:
+    """One generation or evaluation run, as the CLI summarises it."""
+
+    label: str
+    run_ok: bool = True
+    materialized: int = 0
+    called: int = 0
+    reused: int = 0
+    charged_usd: float = 0.0
+    failures: dict[str, str] = field(default_factory=dict)
+    error: str = ""
+
+
+def first_failure_message(result: ExecuteInProcessResult) -> str:
+    for event in result.all_events:
+        if event.is_step_failure:
+            data = event.event_specific_data
+            if data.user_failure_data and data.user_failure_data.description:
+                return data.user_failure_data.description
+            message = data.error.message.strip() if data.error else "step failed"
+            return message.splitlines()[0][:300]
+    return "run failed"
+
+
+def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str) -> StageReport:
+    """Counts and failures from the run's events (per-partition metadata and Failure metadata)."""
+    report = StageReport(label, run_ok=result.success)
+    for event in result.get_asset_materialization_events():
+        if event.asset_key != AssetKey(response_asset):
+            continue
+        metadata = event.event_specific_data.materialization.metadata
+        report.materialized += 1
+        source = metadata["source"].value if "source" in metadata else ""
+        if source == "model":
+            report.called += 1
+        else:
+            report.reused += 1
+        if "charged_now_usd" in metadata:
+            report.charged_usd += float(metadata["charged_now_usd"].value)
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.event_specific_data.user_failure_data
+        if data is not None and "failures" in data.metadata:
+            report.failures.update(data.metadata["failures"].value)
+    if not result.success:
+        report.error = first_failure_message(result)
+    return report
+
+
+def usage_by_model(folders: list[Path]) -> list[dict]:
+    """Answers, tokens and cost per model over every stored call record in ``folders``."""
+    totals: dict[str, dict] = defaultdict(
+        lambda: {"answers": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+    )
+    unpriced: set[str] = set()
+    for folder in folders:
+        for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+            try:
+                record = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            model = str(record.get("requested_model"))
+            row = totals[model]
+            row["answers"] += 1
+            row["prompt_tokens"] += int(record.get("prompt_tokens") or 0)
+            row["completion_tokens"] += int(record.get("completion_tokens") or 0)
+            if record.get("cost_usd") is None:
+                unpriced.add(model)
+            row["cost_usd"] += float(record.get("cost_usd") or 0.0)
+    return [
+        {"model": model, **row, "cost_known": model not in unpriced}
+        for model, row in sorted(totals.items())
+    ]
+
+
+def format_usage(rows: list[dict]) -> str:
+    lines = [f"  {'model':<40}{'answers':>8}{'prompt tok':>12}{'answer tok':>12}{'cost':>12}"]
+    for row in rows:
+        cost = f"${row['cost_usd']:.4f}" + ("" if row["cost_known"] else "+?")
+        lines.append(
+            f"  {row['model'][:39]:<40}{row['answers']:>8}{row['prompt_tokens']:>12,}"
+            f"{row['completion_tokens']:>12,}{cost:>12}"
+        )
+    total_cost = sum(r["cost_usd"] for r in rows)
+    lines.append(
+        f"  {'total':<40}{sum(r['answers'] for r in rows):>8}"
+        f"{sum(r['prompt_tokens'] for r in rows):>12,}"
+        f"{sum(r['completion_tokens'] for r in rows):>12,}{f'${total_cost:.4f}':>12}"
+    )
+    if any(not r["cost_known"] for r in rows):
+        lines.append("  +? some answers reported no cost and their model has no price in the CSV")
+    return "\n".join(lines)
