@@ -29,7 +29,7 @@ MB = 1024 * 1024
 
 @dataclass
 class Measurement:
-    """What one timed command did; ``calls`` is filled in from the mock server afterwards."""
+    """What one timed command did; the mock server's counts are filled in afterwards."""
 
     label: str
     wall_s: float
@@ -40,6 +40,7 @@ class Measurement:
     max_processes: int
     log_path: str
     calls: int | None = None
+    peak_in_flight: int | None = None
     timed_out: bool = False
 
     def to_json(self) -> dict[str, object]:

@@ -6,12 +6,17 @@ retries about a second later, which would add artificial latency to whichever sy
 connections in bursts. The benchmark therefore widens the backlog (when the server's internals
 still look as expected) and records the kernel's listen-overflow counter around every run so any
 remaining drops are visible in the results.
+
+The server is also subclassed to count requests in flight: the peak is a direct check of the
+concurrency each system reaches, next to the derived "effective concurrency" figure.
 """
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 from daydreaming_dagster import mock_llm_server
 from daydreaming_dagster.mock_llm_server import MockLLMServer
@@ -29,8 +34,40 @@ def widen_listen_backlog() -> bool:
     return True
 
 
+class GaugedMockServer(MockLLMServer):
+    """The project's mock server plus a gauge of chat requests being handled at once."""
+
+    def __init__(self, latency_s: float) -> None:
+        super().__init__(latency_s=latency_s)
+        self._gauge = threading.Lock()
+        self._in_flight = 0
+        self.peak_in_flight = 0
+
+    def _handle_chat(self, handler: Any) -> None:
+        with self._gauge:
+            self._in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self._in_flight)
+        try:
+            super()._handle_chat(handler)
+        finally:
+            with self._gauge:
+                self._in_flight -= 1
+
+    def reset(self) -> None:
+        super().reset()
+        with self._gauge:
+            self.peak_in_flight = self._in_flight
+
+
 def start_mock(latency_s: float) -> MockLLMServer:
+    """A running mock; gauged when the server still handles chats in ``_handle_chat``."""
+    if callable(getattr(MockLLMServer, "_handle_chat", None)):
+        return GaugedMockServer(latency_s).start()
     return MockLLMServer(latency_s=latency_s).start()
+
+
+def peak_in_flight(server: MockLLMServer) -> int | None:
+    return getattr(server, "peak_in_flight", None)
 
 
 def listen_overflows() -> int | None:

@@ -13,6 +13,7 @@ different machines are comparable. See benchmarks/README.md for what each figure
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import statistics
 import sys
@@ -42,6 +43,7 @@ TARGET_FULL_RATIO = 3.0
 TARGET_RERUN_RATIO = 1.5
 TARGET_CONCURRENCY = 20.0
 TARGET_MEMORY_MB = 1024.0
+BUSY_LOAD = 1.0  # 1-minute load average above which we warn that timings are contaminated
 
 
 class BenchmarkError(RuntimeError):
@@ -73,6 +75,7 @@ class Bench:
         log = self.scratch / f"{label}.log"
         result = run_measured(label, command, cwd, env, log, self.timeout_s)
         result.calls = server.request_count
+        result.peak_in_flight = mock_endpoint.peak_in_flight(server)
         after = mock_endpoint.listen_overflows()
         self.overflows[label] = None if before is None or after is None else after - before
         self.signatures[label] = mock_endpoint.request_signatures(server)
@@ -286,6 +289,11 @@ def table_rows(bench: Bench, f: dict[str, Any], expected: int) -> list[Row]:
             at_least(f["concurrency"], TARGET_CONCURRENCY),
         ),
         Row(
+            "    peak calls in flight at the mock",
+            fmt(m["ours-latency"].peak_in_flight if "ours-latency" in m else None),
+            fmt(m["inspect-latency"].peak_in_flight if "inspect-latency" in m else None),
+        ),
+        Row(
             "(d) peak memory, process tree PSS (MB)",
             fmt(f["peak_pss_mb"], digits=0),
             fmt(f["inspect_peak_pss_mb"], digits=0),
@@ -320,6 +328,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     scratch = temp_project.scratch_folder()
     fast, slow = mock_endpoint.start_mock(0.0), mock_endpoint.start_mock(args.latency)
     bench = Bench(scratch, fast, slow, args.latency, args.timeout, selection)
+    load_before = os.getloadavg()[0]
     try:
         seeded, single = measure_single_partition(bench)
         generation_count, evaluation_count = temp_project.task_counts(seeded)
@@ -347,6 +356,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
         "arguments": vars(args),
         "selection_flags": selection.cli_flags(),
         "expected_calls": expected,
+        "load_average_before": load_before,
         "figures": f,
         "same_workload": same_requests(bench),
         "mock_listen_backlog_widened": widened,
@@ -371,6 +381,16 @@ def publish(record: dict[str, Any], rows: list[Row]) -> None:
         print(
             f"\nSame requests sent by both (model, prompt, temperature, max_tokens): "
             f"{same['identical_requests']} of {same['ours']} ours / {same['inspect']} Inspect"
+        )
+    if record["arguments"]["quick"]:
+        print(
+            "Note: with --quick the latency adds only a few seconds, about as much as run-to-run "
+            "noise, so (c) is unreliable; judge it on the full run."
+        )
+    if record["load_average_before"] >= BUSY_LOAD:
+        print(
+            f"Warning: the 1-minute load average was {record['load_average_before']:.1f} before "
+            "the runs: other work was competing for the CPUs, so times may be inflated."
         )
     drops = {k: v for k, v in record["listen_overflows"].items() if v}
     if drops:
