@@ -273,6 +273,7 @@ def command_run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from .cost_estimate import estimate
+    from .resources.llm_client import LLMClientResource
 
     home, defs, layout = _prepare(args)
     print(f"Dagster instance: {home}\nData folder: {layout.root.resolve()}", flush=True)
@@ -290,7 +291,9 @@ def command_run(args: argparse.Namespace) -> int:
         for stage in ("generation", "evaluation"):
             plan = estimate(layout, base_llm.resolved_base_url(), reuse=not args.force)
             remaining = None if args.max_cost is None else max(0.0, args.max_cost - spent)
-            llm = base_llm.model_copy(update={"max_cost_usd": remaining})
+            llm = LLMClientResource(
+                reuse_stored_responses=not args.force, max_cost_usd=remaining
+            )
             report = run_stage(defs, instance, stage, plan.pending(stage), llm, layout)
             reports.append(report)
             spent += report.charged_usd

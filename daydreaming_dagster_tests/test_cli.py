@@ -66,37 +66,77 @@ def seed_run_command(templates: list[str]) -> list[str]:
             "--templates", ",".join(templates)]  # fmt: skip
 
 
+def estimate_totals(stdout: str) -> list[str]:
+    """The fields of the estimate table's total row: label, tasks, done, calls, tokens, costs."""
+    return next(line for line in stdout.splitlines() if line.startswith("total")).split()
+
+
 def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
     command = seed_run_command(SEED_TEMPLATES)
+    estimate_command = [command[0], "estimate", *command[2:]]
+    before = run(project, mock_llm, *estimate_command)
+    assert before.returncode == 0, before.stdout + before.stderr
+    assert estimate_totals(before.stdout)[1:4] == ["60", "0", "60"]
+    assert "google/gemini-2.5-flash" in before.stdout and "$" in before.stdout
+    assert mock_llm.request_count == 0  # estimating calls no model
+
     first = run(project, mock_llm, *command)
     assert first.returncode == 0, first.stdout + first.stderr
-    assert "generation: 12 run now, 0 failed" in first.stdout
+    assert "generation: 12 called, 0 reused without a call, 0 failed" in first.stdout
     evaluations = len(pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv"))
-    assert f"evaluation: {evaluations} run now, 0 failed" in first.stdout
-    assert "Best generations" in first.stdout and "cost $" in first.stdout
+    assert f"evaluation: {evaluations} called, 0 reused without a call, 0 failed" in first.stdout
+    assert "Best generations" in first.stdout and "Spent in this run: $" in first.stdout
+    assert "google/gemini-2.5-flash" in first.stdout.split("per model:")[1]
     assert mock_llm.request_count == 12 + evaluations
     assert len(pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")) == evaluations
 
     # The runs live in ./dagster_home, so the UI (same instance) shows them.
     home = project / "dagster_home"
-    with DagsterInstance.from_config(str(home)) as instance:
+    os.environ["DAGSTER_HOME"] = str(home)  # the instance's event log is located through it
+    try:
+        instance = DagsterInstance.from_config(str(home))
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    with instance:
         assert len(instance.get_dynamic_partitions("generation_tasks")) == 12
         assert instance.get_runs_count() >= 3
 
     again = run(project, mock_llm, *command)
     assert again.returncode == 0, again.stdout + again.stderr
-    assert "Generation: 12 tasks, 12 already done, 0 to run" in again.stdout
+    assert "generation: nothing to do" in again.stdout
+    assert "evaluation: nothing to do" in again.stdout
     assert mock_llm.request_count == 12 + evaluations  # nothing paid twice
+    after = run(project, mock_llm, *estimate_command)
+    assert estimate_totals(after.stdout)[1:4] == ["60", "60", "0"]
     assert files_containing(project, TEST_API_KEY) == []
+
+    forced = run(project, mock_llm, *command, "--templates", SEED_TEMPLATES[0], "--force")
+    assert forced.returncode == 0, forced.stdout + forced.stderr
+    # --force calls again what the first template's tasks asked: 6 generations, 24 evaluations.
+    assert mock_llm.request_count == 12 + evaluations + 6 + evaluations // 2
+
+
+def test_max_cost_stops_before_the_cap(project, mock_llm):
+    # Only gemini-2.5-flash has a price (0.30 / 2.50 USD per M tokens, max_tokens 4096): each of
+    # its calls reserves about $0.012 worst case, so a $0.05 cap admits only a few of its 24.
+    result = run(project, mock_llm, *seed_run_command(SEED_TEMPLATES), "--max-cost", "0.05")
+    assert result.returncode == 1
+    assert "budget: not attempted" in result.stdout
+    spent = float(result.stdout.split("Spent in this run: $")[1].split()[0])
+    assert 0 < spent <= 0.05
+    gemini = mock_llm.requests_for("google/gemini-2.5-flash")
+    assert 0 < len(gemini) < 24
 
 
 def test_daydreaming_run_reports_failures_and_exits_nonzero(project, mock_llm):
     mock_llm.fail_always("gemma", 404, "No endpoints found for this model")
     result = run(project, mock_llm, *seed_run_command(SEED_TEMPLATES[:1]))
     assert result.returncode == 1
-    assert "generation: 3 run now, 3 failed" in result.stdout
+    assert "generation: 3 called, 0 reused without a call, 3 failed" in result.stdout
     assert "HTTP 404" in result.stdout
-    assert "waiting for a generation that failed" in result.stdout
+    assert "does not exist" in result.stdout  # evaluations of the failed generations
+    # An unknown model fails fast: one request, not one (with retries) per partition.
+    assert len(mock_llm.requests_for("google/gemma-3-27b-it:free")) == 1
     # The successful generations and their evaluations were kept.
     responses = list((project / "data" / "03_generation" / "generation_responses").glob("*.txt"))
     assert len(responses) == 3

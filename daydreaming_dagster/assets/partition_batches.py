@@ -289,6 +289,8 @@ def materialize_stage(
     finally:
         if runner is not None:
             runner.close()
+            for warning in runner.price_warnings:
+                context.log.warning(warning)
     progress.report(final=True)
     if tally.failures:
         raise failure_for(stage, tally, runner.stop_error if runner else None)

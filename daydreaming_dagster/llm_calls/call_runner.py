@@ -98,6 +98,12 @@ class CallRunner:
         self._in_flight = 0
         self._stop_error: LLMCallError | None = None
         self._stopped_models: dict[str, LLMCallError] = {}
+        # USD per token a provider actually charged, where it was more than the CSV prices say.
+        self._observed_rate: dict[str, float] = {}
+        # Under a cost cap, the first call to each model runs alone, so a wrong price in the CSV
+        # is noticed after one answer rather than after a whole batch in flight.
+        self._first_call_locks: dict[str, threading.Lock] = {}
+        self.price_warnings: list[str] = []
 
     @property
     def busy(self) -> bool:
@@ -177,9 +183,52 @@ class CallRunner:
         skipped = self._not_attempted(request)
         if skipped is not None:
             return skipped
-        worst_case = request.prices.cost(
+        capped = self._budget.max_usd is not None
+        if capped and request.model not in self._observed_rate:
+            with self._lock:
+                first = self._first_call_locks.setdefault(request.model, threading.Lock())
+            with first:
+                return self._reserve_and_call(request, key)
+        return self._reserve_and_call(request, key)
+
+    def _worst_case(self, request: CallRequest) -> float | None:
+        tokens = worst_case_prompt_tokens(request.prompt) + request.max_tokens
+        from_prices = request.prices.cost(
             worst_case_prompt_tokens(request.prompt), request.max_tokens
         )
+        rate = self._observed_rate.get(request.model)
+        if rate is None:
+            return from_prices
+        return max(from_prices or 0.0, rate * tokens)
+
+    def _learn_price(self, request: CallRequest, record: dict) -> None:
+        """Remember when the provider charged more than the CSV prices imply, and say so."""
+        reported = record.get("cost_usd")
+        tokens = (record.get("prompt_tokens") or 0) + (record.get("completion_tokens") or 0)
+        if reported is None or tokens <= 0:
+            self._observed_rate.setdefault(request.model, 0.0)
+            return
+        expected = request.prices.cost(
+            record.get("prompt_tokens") or 0, record.get("completion_tokens") or 0
+        )
+        rate = float(reported) / tokens
+        if expected is not None and reported > expected * 1.01 + 1e-9:
+            if (
+                request.model not in self._observed_rate
+                or rate > self._observed_rate[request.model]
+            ):
+                self.price_warnings.append(
+                    f"{request.model} was charged ${reported:.6f} for {tokens} tokens, more than "
+                    f"its prices in the models CSV imply (${expected:.6f}); update the CSV. "
+                    "Further calls are budgeted at the observed rate."
+                )
+        with self._lock:
+            self._observed_rate[request.model] = max(
+                rate, self._observed_rate.get(request.model, 0.0)
+            )
+
+    def _reserve_and_call(self, request: CallRequest, key: str) -> CallOutcome:
+        worst_case = self._worst_case(request)
         if worst_case is None and self._budget.max_usd is not None:
             return CallOutcome(
                 request,
@@ -224,6 +273,7 @@ class CallRunner:
             if computed is not None:
                 record = {**record, "cost_usd": computed, "cost_source": "prices"}
         charged = float(record.get("cost_usd") or 0.0)
+        self._learn_price(request, record)
         self._budget.settle(reserved, charged)
         self._cache.put(key, text, record)
         return CallOutcome(

@@ -114,3 +114,25 @@ def test_the_cost_cap_is_never_passed(tmp_path: Path):
     assert all(o.error.kind is FailureKind.BUDGET for o in refused)
     assert budget.spent <= 0.25
     assert all(o.record["cost_source"] == "prices" for o in made)
+
+
+def test_a_provider_charging_more_than_the_csv_price_cannot_break_the_cap(tmp_path: Path):
+    def overcharged(answer: str) -> tuple[str, dict]:
+        return answer, {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": 0.01}
+
+    client = FakeClient()
+    budget = CostBudget(max_usd=0.035)
+    runner = CallRunner(
+        client,
+        overcharged,
+        cache=ResponseCache(tmp_path / "cache"),
+        slots=CallSlots(tmp_path / "slots", 8, {"m": 8}),
+        policy=RetryPolicy(),
+        budget=budget,
+        reuse=True,
+        workers=8,
+    )
+    outcomes = run_all(runner, [request(str(i)) for i in range(10)])  # CSV says free
+    assert budget.spent <= 0.035
+    assert sum(o.ok for o in outcomes.values()) >= 1
+    assert runner.price_warnings and "update the CSV" in runner.price_warnings[0]
