@@ -249,8 +249,8 @@ def table_rows(bench: Bench, f: dict[str, Any], expected: int) -> list[Row]:
             None if ours_calls is None else ours_calls == expected,
         )
 
-    def exits(*labels: str) -> str:
-        codes = [str(m[label].exit_code) for label in labels if label in m]
+    def exits(inspect: bool) -> str:
+        codes = [str(r.exit_code) for k, r in m.items() if k.startswith("inspect") == inspect]
         return ", ".join(codes) if codes else "n/a"
 
     return [
@@ -314,8 +314,10 @@ def table_rows(bench: Bench, f: dict[str, Any], expected: int) -> list[Row]:
         calls_row(f"model calls, latency {latency} s", "ours-latency", "inspect-latency"),
         Row(
             "exit codes (each run)",
-            exits("ours-full", "ours-rerun", "ours-latency"),
-            exits("inspect-full", "inspect-latency"),
+            exits(inspect=False),
+            exits(inspect=True),
+            "all 0",
+            all(r.exit_code == 0 for r in m.values()),
         ),
     ]
 
@@ -389,8 +391,8 @@ def publish(record: dict[str, Any], rows: list[Row]) -> None:
         )
     if record["load_average_before"] >= BUSY_LOAD:
         print(
-            f"Warning: the 1-minute load average was {record['load_average_before']:.1f} before "
-            "the runs: other work was competing for the CPUs, so times may be inflated."
+            f"Warning: the 1-minute load average was {record['load_average_before']:.1f} when "
+            "the runs started (other work, or a run that just ended); times may be inflated."
         )
     drops = {k: v for k, v in record["listen_overflows"].items() if v}
     if drops:
