@@ -91,15 +91,20 @@ def record_path(folder: Path, partition_key: str) -> Path:
     return folder / f"{key_to_file_stem(partition_key)}.json"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write via a temporary file and rename, so a crash never leaves a half-written file."""
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """Write via a temporary file and rename, so a crash never leaves a half-written file.
+
+    ``durable`` also flushes the data to disk before the rename, so the file survives a power
+    cut too; files that can be rebuilt for free (rendered prompts) skip that cost.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -311,7 +311,7 @@ def prompt_event(stage: Stage, key: str, prompt: str, spec: CallSpec, known: dic
     path = text_path(stage.prompt_folder, key)
     unchanged = path.exists() and path.read_text(encoding="utf-8") == prompt
     if not unchanged:
-        write_text_atomic(path, prompt)
+        write_text_atomic(path, prompt, durable=False)  # rebuilt from the templates at no cost
     if unchanged and key in known[stage.prompt_asset]:
         return
     yield AssetMaterialization(

@@ -104,6 +104,7 @@ class CallRunner:
         # is noticed after one answer rather than after a whole batch in flight.
         self._first_call_locks: dict[str, threading.Lock] = {}
         self.price_warnings: list[str] = []
+        self._warned_models: set[str] = set()
 
     @property
     def busy(self) -> bool:
@@ -212,16 +213,14 @@ class CallRunner:
             record.get("prompt_tokens") or 0, record.get("completion_tokens") or 0
         )
         rate = float(reported) / tokens
-        if expected is not None and reported > expected * 1.01 + 1e-9:
-            if (
-                request.model not in self._observed_rate
-                or rate > self._observed_rate[request.model]
-            ):
-                self.price_warnings.append(
-                    f"{request.model} was charged ${reported:.6f} for {tokens} tokens, more than "
-                    f"its prices in the models CSV imply (${expected:.6f}); update the CSV. "
-                    "Further calls are budgeted at the observed rate."
-                )
+        overcharged = expected is not None and reported > expected * 1.01 + 1e-9
+        if overcharged and request.model not in self._warned_models:
+            self._warned_models.add(request.model)
+            self.price_warnings.append(
+                f"{request.model} was charged ${reported:.6f} for {tokens} tokens, more than "
+                f"its prices in the models CSV imply (${expected:.6f}); update the CSV. "
+                "Further calls are budgeted at the observed rate."
+            )
         with self._lock:
             self._observed_rate[request.model] = max(
                 rate, self._observed_rate.get(request.model, 0.0)
