@@ -78,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the calls, tokens and cost a run would take, without calling any model",
     )
     _add_selection_flags(estimate)
+    evaluate = commands.add_parser("_evaluate")  # internal: see start_evaluation_process
+    _add_selection_flags(evaluate)
+    evaluate.add_argument("--max-cost", type=float)
+    evaluate.add_argument("--invocation", required=True)
+    evaluate.add_argument("--report", required=True)
+    evaluate.add_argument("--ledger")
     mock = commands.add_parser(
         "mock-server", help="serve a local OpenAI-compatible endpoint with canned answers"
     )
@@ -116,8 +122,8 @@ def use_project_instance(dagster_home: str) -> Path:
     return home
 
 
-PID_TAG = "daydreaming/cli_pid"
 STOPPING_KINDS = ("rejected_key", "out_of_credit", "not_configured")
+INVOCATION_TAG = "daydreaming/invocation"
 STAGES = {
     "generation": (["generation_prompt", "generation_response"], "generation_tasks"),
     "evaluation": (["evaluation_prompt", "evaluation_response"], "evaluation_tasks"),
@@ -134,6 +140,8 @@ def materialize_selection(defs, instance, selection, tags=None, resources=None):
     """One in-process run of ``selection`` on ``instance``; failures are returned, not raised."""
     from dagster import materialize
 
+    from .assets.partition_batches import PID_TAG
+
     return materialize(
         list(defs.assets),
         selection=selection,
@@ -145,27 +153,19 @@ def materialize_selection(defs, instance, selection, tags=None, resources=None):
     )
 
 
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def fail_orphaned_runs(instance) -> int:
     """Mark runs of a killed ``daydreaming`` process as failed, so the UI tells the truth."""
     from dagster import DagsterRunStatus, RunsFilter
+
+    from .assets.partition_batches import PID_TAG, run_process_alive
 
     orphaned = 0
     runs = instance.get_runs(
         filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
     )
     for run in runs:
-        pid = run.tags.get(PID_TAG)
-        if pid and pid.isdigit() and int(pid) != os.getpid() and not _process_alive(int(pid)):
+        pid = run.tags.get(PID_TAG, "")
+        if pid.isdigit() and int(pid) != os.getpid() and not run_process_alive(run):
             instance.report_run_failed(
                 run, message=f"The daydreaming process (pid {pid}) ended while this run was going."
             )
@@ -210,7 +210,7 @@ class ProgressPrinter:
         self._thread.join()
 
 
-def run_stage(defs, instance, stage: str, keys: list[str], llm, layout):
+def run_stage(defs, instance, stage: str, keys: list[str], llm, layout, extra_tags=None):
     """One batch run over the partition range that covers ``keys`` (done ones are skipped)."""
     from .run_reports import StageReport, stage_report
 
@@ -227,6 +227,7 @@ def run_stage(defs, instance, stage: str, keys: list[str], llm, layout):
     tags = {
         "dagster/asset_partition_range_start": ordered[0],
         "dagster/asset_partition_range_end": ordered[-1],
+        **(extra_tags or {}),
     }
     print(f"{stage}: {len(keys)} partitions to do", flush=True)
     folder = layout.generation_responses if stage == "generation" else layout.evaluation_responses
@@ -269,16 +270,62 @@ def _prepare(args: argparse.Namespace):
     return home, defs, layout
 
 
+def _llm_for(args: argparse.Namespace, ledger: Path | None):
+    from .resources.llm_client import LLMClientResource
+
+    return LLMClientResource(
+        reuse_stored_responses=not args.force,
+        max_cost_usd=args.max_cost,
+        budget_ledger=str(ledger) if ledger else None,
+    )
+
+
+def _selection_argv(args: argparse.Namespace) -> list[str]:
+    """The flags that choose the experiment, to hand to the evaluation process."""
+    argv = ["--data-root", args.data_root, "--dagster-home", args.dagster_home]
+    if args.k_max is not None:
+        argv += ["--k-max", str(args.k_max)]
+    if args.concepts:
+        argv += ["--concepts", ",".join(args.concepts)]
+    if args.templates:
+        argv += ["--templates", ",".join(args.templates)]
+    if args.description_level:
+        argv += ["--description-level", args.description_level]
+    if args.force:
+        argv.append("--force")
+    if args.max_cost is not None:
+        argv += ["--max-cost", repr(args.max_cost)]
+    return argv
+
+
+def start_evaluation_process(args, invocation: str, report: Path, ledger: Path | None):
+    """Judge in a second process, so evaluations start as soon as their generation is stored
+    while other generations are still running (and a second core does the bookkeeping)."""
+    import subprocess
+
+    argv = [sys.executable, "-m", "daydreaming_dagster.cli", "_evaluate", *_selection_argv(args)]
+    argv += ["--invocation", invocation, "--report", str(report)]
+    if ledger is not None:
+        argv += ["--ledger", str(ledger)]
+    return subprocess.Popen(argv)
+
+
 def command_run(args: argparse.Namespace) -> int:
+    import tempfile
+    import uuid
+
     from dagster import DagsterInstance
 
     from .cost_estimate import estimate
-    from .resources.llm_client import LLMClientResource
+    from .run_reports import StageReport, read_report
 
     home, defs, layout = _prepare(args)
     print(f"Dagster instance: {home}\nData folder: {layout.root.resolve()}", flush=True)
-    base_llm = defs.resources["llm"]
-    reports = []
+    invocation = uuid.uuid4().hex
+    work = Path(tempfile.mkdtemp(prefix="daydreaming-run-"))
+    ledger = work / "budget.json" if args.max_cost is not None else None
+    llm = _llm_for(args, ledger)
+    reports: list[StageReport] = []
     with DagsterInstance.get() as instance:
         orphaned = fail_orphaned_runs(instance)
         if orphaned:
@@ -287,23 +334,79 @@ def command_run(args: argparse.Namespace) -> int:
         if not setup.success:
             print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
             return 1
-        spent = 0.0
-        for stage in ("generation", "evaluation"):
-            plan = estimate(layout, base_llm.resolved_base_url(), reuse=not args.force)
-            remaining = None if args.max_cost is None else max(0.0, args.max_cost - spent)
-            llm = LLMClientResource(
-                reuse_stored_responses=not args.force, max_cost_usd=remaining
+        plan = estimate(layout, llm.resolved_base_url(), reuse=not args.force)
+        generation_keys, evaluation_keys = plan.pending("generation"), plan.pending("evaluation")
+        report_file = work / "evaluation-report.json"
+        judge = None
+        if generation_keys and evaluation_keys:
+            judge = start_evaluation_process(args, invocation, report_file, ledger)
+        generation = run_stage(
+            defs,
+            instance,
+            "generation",
+            generation_keys,
+            llm,
+            layout,
+            extra_tags={INVOCATION_TAG: invocation},
+        )
+        reports.append(generation)
+        if judge is not None:
+            code = judge.wait()
+            reports.append(
+                read_report(report_file)
+                if report_file.exists()
+                else StageReport("evaluation", run_ok=False, error=f"exited with code {code}")
             )
-            report = run_stage(defs, instance, stage, plan.pending(stage), llm, layout)
-            reports.append(report)
-            spent += report.charged_usd
-            if _stopped_the_run(report):
-                print(f"Stopped after {stage}: {report.error}", file=sys.stderr)
-                break
+        elif not _stopped_the_run(generation):
+            reports.append(run_stage(defs, instance, "evaluation", evaluation_keys, llm, layout))
         results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
+    spent = sum(report.charged_usd for report in reports)
     print_summary(layout, reports, results.success, spent)
     failed = any(not r.run_ok or r.failures for r in reports) or not results.success
     return 1 if failed else 0
+
+
+def exit_with_parent(parent: int) -> None:
+    """End this process if the ``daydreaming run`` that started it is gone (killed)."""
+    import threading
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.5)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def wait_for_generation_run(instance, invocation: str, timeout_s: float = 120.0) -> None:
+    """Evaluations wait for generations that a live run is producing; make sure that run exists
+    before judging starts, so no evaluation mistakes a generation not yet started for a failure."""
+    from dagster import RunsFilter
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if instance.get_runs(filters=RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1):
+            return
+        time.sleep(0.1)
+
+
+def command_evaluate(args: argparse.Namespace) -> int:
+    """The evaluation half of ``daydreaming run`` (a second process, see command_run)."""
+    from dagster import DagsterInstance
+
+    from .cost_estimate import estimate
+    from .run_reports import write_report
+
+    exit_with_parent(os.getppid())
+    _home, defs, layout = _prepare(args)
+    llm = _llm_for(args, Path(args.ledger) if args.ledger else None)
+    with DagsterInstance.get() as instance:
+        wait_for_generation_run(instance, args.invocation)
+        plan = estimate(layout, llm.resolved_base_url(), reuse=not args.force)
+        report = run_stage(defs, instance, "evaluation", plan.pending("evaluation"), llm, layout)
+    write_report(Path(args.report), report)
+    return 0
 
 
 def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
@@ -362,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
         return command_run(args)
     if args.command == "estimate":
         return command_estimate(args)
+    if args.command == "_evaluate":
+        return command_evaluate(args)
     from .mock_llm_server import run_mock_server
 
     run_mock_server(args.host, args.port, args.latency)

@@ -2,7 +2,7 @@
 
 import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dagster import AssetKey, ExecuteInProcessResult
@@ -20,6 +20,14 @@ class StageReport:
     charged_usd: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
     error: str = ""
+
+
+def write_report(path: Path, report: StageReport) -> None:
+    path.write_text(json.dumps(asdict(report)), encoding="utf-8")
+
+
+def read_report(path: Path) -> StageReport:
+    return StageReport(**json.loads(path.read_text(encoding="utf-8")))
 
 
 def first_failure_message(result: ExecuteInProcessResult) -> str:

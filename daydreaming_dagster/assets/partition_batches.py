@@ -10,6 +10,7 @@ atomically, so after a crash a text file always has its record and no file is ha
 """
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -21,12 +22,13 @@ from dagster import (
     AssetKey,
     AssetMaterialization,
     DagsterInstance,
+    DagsterRun,
     Failure,
     MetadataValue,
 )
 
 from ..data_layout import record_path, text_path, write_json_atomic, write_text_atomic
-from ..llm_calls.budget import CostBudget, Prices
+from ..llm_calls.budget import CostBudget, Prices, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
 from ..llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
@@ -126,6 +128,24 @@ def stored_answer_matches(folder: Path, key: str, wanted_call_key: str) -> dict 
     return record if call_key_of_record(record) == wanted_call_key else None
 
 
+PID_TAG = "daydreaming/cli_pid"
+
+
+def run_process_alive(run: DagsterRun) -> bool:
+    """False when the run was started by a ``daydreaming`` process that no longer exists (killed
+    runs stay "started" in the instance); True when alive or unknown (UI-launched runs)."""
+    pid = run.tags.get(PID_TAG, "")
+    if not pid.isdigit():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class GenerationWatch:
     """Whether a missing generation answer is still being produced by a run in progress."""
 
@@ -141,7 +161,7 @@ class GenerationWatch:
             return cached[1]
         info = self._instance.get_latest_planned_materialization_info(self._asset, generation_id)
         run = self._instance.get_run_by_id(info.run_id) if info else None
-        running = run is not None and not run.is_finished
+        running = run is not None and not run.is_finished and run_process_alive(run)
         self._checked[generation_id] = (now, running)
         return running
 
@@ -168,7 +188,11 @@ def make_runner(llm: LLMClientResource, stage: Stage, cache_root: Path, log) -> 
         cache=ResponseCache(cache_root),
         slots=CallSlots(slots_root, llm.max_concurrent_per_endpoint, limits),
         policy=llm.retry_policy(),
-        budget=CostBudget(llm.max_cost_usd),
+        budget=(
+            SharedCostBudget(Path(llm.budget_ledger), llm.max_cost_usd)
+            if llm.budget_ledger
+            else CostBudget(llm.max_cost_usd)
+        ),
         reuse=llm.reuse_stored_responses,
         workers=min(llm.max_concurrent_per_endpoint, max(sum(limits.values()), 1)),
         on_retry=on_retry,

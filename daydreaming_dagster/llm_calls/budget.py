@@ -5,8 +5,14 @@ prices) is reserved; when it ends, the reservation is replaced by what it actual
 whose worst case does not fit under the cap is not started, so the cap is never passed.
 """
 
+import json
 import threading
 from dataclasses import dataclass
+from pathlib import Path
+
+from filelock import FileLock
+
+from ..data_layout import write_json_atomic
 
 
 @dataclass(frozen=True)
@@ -67,3 +73,47 @@ class CostBudget:
         with self._lock:
             self._reserved -= reserved_usd
             self._spent += actual_usd
+
+
+class SharedCostBudget:
+    """The same reservations as ``CostBudget``, kept in a small JSON ledger file under a file lock,
+    so several processes of one ``daydreaming run`` (generation and evaluation at once) share one
+    cap."""
+
+    def __init__(self, ledger: Path, max_usd: float | None):
+        self.max_usd = max_usd
+        self._ledger = ledger
+        self._lock = FileLock(str(ledger) + ".lock")
+
+    def _read(self) -> dict[str, float]:
+        try:
+            data = json.loads(self._ledger.read_text(encoding="utf-8"))
+            return {"spent": float(data["spent"]), "reserved": float(data["reserved"])}
+        except (FileNotFoundError, ValueError, KeyError):
+            return {"spent": 0.0, "reserved": 0.0}
+
+    def _write(self, state: dict[str, float]) -> None:
+        write_json_atomic(self._ledger, state)
+
+    @property
+    def spent(self) -> float:
+        with self._lock:
+            return self._read()["spent"]
+
+    def reserve(self, worst_case_usd: float) -> bool:
+        with self._lock:
+            state = self._read()
+            if self.max_usd is not None and (
+                state["spent"] + state["reserved"] + worst_case_usd > self.max_usd
+            ):
+                return False
+            state["reserved"] += worst_case_usd
+            self._write(state)
+            return True
+
+    def settle(self, reserved_usd: float, actual_usd: float) -> None:
+        with self._lock:
+            state = self._read()
+            state["reserved"] = max(0.0, state["reserved"] - reserved_usd)
+            state["spent"] += actual_usd
+            self._write(state)

@@ -21,3 +21,16 @@ def test_no_cap_accepts_everything():
 
 def test_worst_case_tokens_exceed_the_usual_estimate():
     assert worst_case_prompt_tokens("x" * 400) >= 100
+
+
+def test_a_shared_budget_holds_across_instances_of_the_same_ledger(tmp_path):
+    from .budget import SharedCostBudget
+
+    ledger = tmp_path / "ledger.json"
+    first, second = SharedCostBudget(ledger, 1.0), SharedCostBudget(ledger, 1.0)
+    assert first.reserve(0.6)
+    assert not second.reserve(0.6)
+    first.settle(0.6, 0.2)
+    assert second.reserve(0.6)
+    second.settle(0.6, 0.5)
+    assert abs(first.spent - 0.7) < 1e-12

@@ -112,6 +112,11 @@ class LLMClientResource(ConfigurableResource):
         description="Do not start a call whose worst-case cost would take this run past this "
         "many USD (the CLI's --max-cost).",
     )
+    budget_ledger: str | None = Field(
+        default=None,
+        description="JSON file holding the cost cap's spending, shared by the processes of one "
+        "`daydreaming run`; None keeps it in memory for this run.",
+    )
     slots_dir: str | None = Field(
         default=None,
         description="Folder of the cross-run call-slot lock files; None uses one per endpoint "
