@@ -2,10 +2,12 @@
 
 Why it exists: the pipeline talks to LLMs through the ``openai`` SDK against any
 OpenAI-compatible endpoint (OpenRouter in production). Pointing the SDK at this server lets
-tests assert exactly what was sent (model, messages, sampling parameters, API key), lets
-benchmarks measure pipeline overhead with a controlled per-request latency, and lets users run
-the whole pipeline without an API key. Answers are deterministic (derived from a sha256 of
-model + prompt) so repeated runs produce identical artifacts and judge scores.
+tests assert exactly what was sent (model, messages, sampling parameters, API key) and what each
+request got back (``outcomes``), script failures (``Fault``), check concurrency limits
+(``peak_in_flight``), lets benchmarks measure pipeline overhead with a controlled per-request
+latency, and lets users run the whole pipeline without an API key. Answers are deterministic
+(derived from a sha256 of model + prompt) so repeated runs produce identical artifacts and judge
+scores.
 
 Only the standard library is used so the server can run anywhere the package is installed.
 """
@@ -26,9 +28,11 @@ from typing import Any, Literal
 __all__ = [
     "DEFAULT_MODELS",
     "FAULT_KINDS",
+    "Exchange",
     "Fault",
     "FaultKind",
     "MockLLMServer",
+    "OUTCOME_ANSWER",
     "RecordedRequest",
     "run_mock_server",
 ]
@@ -61,6 +65,18 @@ _DEFAULT_ERROR_MESSAGES: dict[int, str] = {
     503: "Service unavailable",
 }
 
+# What the server did with a request (see ``MockLLMServer.outcomes``). Only ``OUTCOME_ANSWER``
+# is a usable answer delivered on time; a "slow" fault's answer may arrive after the client gave up.
+OUTCOME_PENDING = "pending"
+OUTCOME_ANSWER = "answer"
+OUTCOME_SLOW_ANSWER = "slow_answer"
+OUTCOME_EMPTY = "empty_answer"
+OUTCOME_HTML = "html"
+OUTCOME_DROPPED = "dropped"
+OUTCOME_REJECTED = "rejected"  # a request the mock cannot serve (streaming)
+OUTCOME_DISCONNECTED = "disconnected"  # the client hung up before the reply was written
+OUTCOME_ERROR = "error"  # the mock itself failed while answering (a bug in the mock)
+
 _HTML_BODY = (
     "<!DOCTYPE html>\n<html><head><title>Gateway notice</title></head>"
     "<body><h1>Service temporarily unavailable</h1>"
@@ -84,11 +100,25 @@ class RecordedRequest:
     body: dict[str, Any]
     headers: dict[str, str]
     path: str = "/v1/chat/completions"
+    received_at: float = 0.0  # time.monotonic() when the request was parsed
 
     @property
     def prompt(self) -> str:
         """All message contents joined; handy for substring assertions."""
         return _prompt_text(self.messages)
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A recorded request and what the server did with it (see ``MockLLMServer.outcomes``).
+
+    ``finished_at`` is ``time.monotonic()`` when the reply was written (or the connection
+    dropped); None while the request is still being handled.
+    """
+
+    request: RecordedRequest
+    outcome: str
+    finished_at: float | None
 
 
 @dataclass(frozen=True)
@@ -98,9 +128,12 @@ class Fault:
     Why: callers must cope with rate limits, gateway HTML pages, dropped sockets and empty
     answers; scripting them here makes those code paths testable without a real provider.
 
-    Fields used per kind: ``status`` -> ``status``, ``retry_after``, ``message``;
-    ``slow`` -> ``seconds``; ``text`` -> ``content``. ``match`` (optional) restricts the fault
-    to requests whose model or prompt contains that substring.
+    Fields used per kind: ``status`` -> ``status``, ``retry_after``, ``message`` and
+    ``seconds`` (an optional delay before the error is sent); ``slow`` -> ``seconds``;
+    ``text`` -> ``content``. ``match`` (optional) restricts the fault to requests whose model or
+    prompt contains that substring; ``model`` (optional) restricts it to requests for exactly
+    that model. Both together target one (model, prompt) call, e.g. one partition of a batch
+    whose calls arrive in no particular order.
     """
 
     kind: FaultKind
@@ -110,6 +143,7 @@ class Fault:
     content: str = ""
     message: str | None = None
     match: str | None = None
+    model: str | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -119,6 +153,8 @@ class Fault:
 
     def applies_to(self, model: str, prompt: str) -> bool:
         """True when this fault should fire for a request with this model and prompt."""
+        if self.model is not None and self.model != model:
+            return False
         return self.match is None or self.match in model or self.match in prompt
 
 
@@ -250,6 +286,10 @@ class _QuietThreadingHTTPServer(ThreadingHTTPServer):
     """HTTP server that knows its owner and stays silent when clients hang up early."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 makes the kernel drop connection attempts when a client
+    # opens many at once; the client then retries about a second later, which would distort
+    # latency and concurrency measurements.
+    request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], owner: MockLLMServer) -> None:
         self.owner = owner
@@ -359,6 +399,12 @@ class MockLLMServer:
         self._faults: list[Fault] = []
         self._fixed: list[tuple[str, str]] = []
         self._fail_always: list[tuple[str, int, str | None]] = []
+        # One mutable [outcome, finished_at] cell per recorded request, filled in when answered.
+        self._outcomes: list[list[Any]] = []
+        self._inflight_now: dict[str, int] = {}
+        self._inflight_peak: dict[str, int] = {}
+        self._inflight_total = 0
+        self._inflight_total_peak = 0
         self._counter = 0
         self._httpd: _QuietThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -441,6 +487,55 @@ class MockLLMServer:
         with self._lock:
             return [r for r in self._requests if r.model == model]
 
+    @property
+    def exchanges(self) -> list[Exchange]:
+        """Every recorded request with what the server did with it, in arrival order.
+
+        Outcomes: ``"answer"`` (a chat completion with text, sent without a scripted delay),
+        ``"slow_answer"``, ``"empty_answer"``, ``"html"``, ``"dropped"``, ``"http_<status>"``,
+        ``"rejected"`` (streaming), ``"disconnected"`` (the client hung up before the reply was
+        written), ``"error"`` (the mock itself failed) or ``"pending"`` while the request is
+        being handled. A reply written to a client that already gave up can still look sent,
+        which is why scripted slow answers are kept apart from ``"answer"``; use ``finished_at``
+        to tell replies sent before some moment (say, killing the client) from later ones.
+        """
+        with self._lock:
+            return [
+                Exchange(request, cell[0], cell[1])
+                for request, cell in zip(self._requests, self._outcomes, strict=True)
+            ]
+
+    @property
+    def outcomes(self) -> list[tuple[RecordedRequest, str]]:
+        """``(request, outcome)`` for every recorded request; see ``exchanges``."""
+        return [(e.request, e.outcome) for e in self.exchanges]
+
+    def answered_requests(self, model: str | None = None) -> list[RecordedRequest]:
+        """Requests that received a usable answer (outcome ``"answer"``), optionally per model."""
+        return [
+            request
+            for request, outcome in self.outcomes
+            if outcome == OUTCOME_ANSWER and (model is None or request.model == model)
+        ]
+
+    def in_flight(self, model: str | None = None) -> int:
+        """Chat requests being handled right now, for one model or (None) in total."""
+        with self._lock:
+            if model is None:
+                return self._inflight_total
+            return self._inflight_now.get(model, 0)
+
+    def peak_in_flight(self, model: str | None = None) -> int:
+        """Most chat requests handled at once since start (or ``reset``), per model or in total.
+
+        A request counts from the moment its body is parsed until its reply (or dropped
+        connection) is done, including ``latency_s`` and any scripted delay.
+        """
+        with self._lock:
+            if model is None:
+                return self._inflight_total_peak
+            return self._inflight_peak.get(model, 0)
+
     # --- behaviour control ---------------------------------------------------------------
 
     def script(self, faults: Iterable[Fault]) -> None:
@@ -465,12 +560,15 @@ class MockLLMServer:
             self._fail_always.append((substring, status, message))
 
     def reset(self) -> None:
-        """Forget recorded requests, scripted faults and persistent behaviours."""
+        """Forget recorded requests, scripted faults, persistent behaviours and in-flight peaks."""
         with self._lock:
             self._requests.clear()
+            self._outcomes.clear()
             self._faults.clear()
             self._fixed.clear()
             self._fail_always.clear()
+            self._inflight_peak = {m: n for m, n in self._inflight_now.items() if n}
+            self._inflight_total_peak = self._inflight_total
 
     # --- request handling ----------------------------------------------------------------
 
@@ -517,6 +615,7 @@ class MockLLMServer:
             return
 
         max_tokens = body.get("max_tokens", body.get("max_completion_tokens"))
+        cell: list[Any] = [OUTCOME_PENDING, None]  # this request's [outcome, finished_at]
         with self._lock:
             self._requests.append(
                 RecordedRequest(
@@ -527,11 +626,39 @@ class MockLLMServer:
                     body=body,
                     headers={k.lower(): v for k, v in handler.headers.items()},
                     path=handler._route(),
+                    received_at=time.monotonic(),
                 )
             )
+            self._outcomes.append(cell)
+            now = self._inflight_now.get(model, 0) + 1
+            self._inflight_now[model] = now
+            self._inflight_peak[model] = max(self._inflight_peak.get(model, 0), now)
+            self._inflight_total += 1
+            self._inflight_total_peak = max(self._inflight_total_peak, self._inflight_total)
+        outcome = OUTCOME_ERROR
+        try:
+            outcome = self._answer_chat(handler, body, model, messages, max_tokens)
+        except (ConnectionError, TimeoutError):
+            outcome = OUTCOME_DISCONNECTED  # the client hung up before the reply was sent
+            raise
+        finally:
+            with self._lock:
+                cell[:] = [outcome, time.monotonic()]
+                self._inflight_now[model] -= 1
+                self._inflight_total -= 1
+
+    def _answer_chat(
+        self,
+        handler: _Handler,
+        body: dict[str, Any],
+        model: str,
+        messages: list[Any],
+        max_tokens: Any,
+    ) -> str:
+        """Send the reply for a recorded request; returns its outcome (see ``outcomes``)."""
         if body.get("stream"):
             handler._send_error_json(400, "Streaming is not supported by the mock server")
-            return
+            return OUTCOME_REJECTED
 
         if self.latency_s > 0:
             time.sleep(self.latency_s)
@@ -543,7 +670,7 @@ class MockLLMServer:
             handler._send_error_json(
                 status, message or _DEFAULT_ERROR_MESSAGES.get(status, "Error")
             )
-            return
+            return f"http_{status}"
 
         fault = self._take_fault(model, prompt)
         content: str | None
@@ -554,22 +681,26 @@ class MockLLMServer:
         else:
             content, finish_reason = self._default_content(model, prompt, messages, max_tokens)
 
+        slow = False
         if fault is not None:
             if fault.kind == "status":
+                if fault.seconds > 0:
+                    time.sleep(fault.seconds)
                 headers = {}
                 if fault.retry_after is not None:
                     headers["Retry-After"] = f"{fault.retry_after:g}"
                 message = fault.message or _DEFAULT_ERROR_MESSAGES.get(fault.status, "Error")
                 handler._send_error_json(fault.status, message, headers)
-                return
+                return f"http_{fault.status}"
             if fault.kind == "html":
                 handler._send_bytes(200, _HTML_BODY.encode(), "text/html; charset=utf-8")
-                return
+                return OUTCOME_HTML
             if fault.kind == "drop":
                 handler._drop()
-                return
+                return OUTCOME_DROPPED
             if fault.kind == "slow":
                 time.sleep(fault.seconds)
+                slow = True
             elif fault.kind == "empty":
                 content, finish_reason = "", "stop"
             elif fault.kind == "null_content":
@@ -580,6 +711,9 @@ class MockLLMServer:
                 content, finish_reason = fault.content, "stop"
 
         handler._send_json(200, self._completion(model, prompt, content, finish_reason))
+        if not (content or "").strip():
+            return OUTCOME_EMPTY
+        return OUTCOME_SLOW_ANSWER if slow else OUTCOME_ANSWER
 
     @staticmethod
     def _default_content(

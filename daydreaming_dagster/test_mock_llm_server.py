@@ -341,3 +341,128 @@ def test_run_mock_server_prints_url_and_stops_on_ctrl_c() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_outcomes_record_what_each_request_got(
+    server: MockLLMServer, client: openai.OpenAI
+) -> None:
+    server.script(
+        [
+            Fault(kind="status", status=429, retry_after=1),
+            Fault(kind="html"),
+            Fault(kind="drop"),
+            Fault(kind="empty"),
+            Fault(kind="null_content"),
+            Fault(kind="slow", seconds=0.05),
+            Fault(kind="text", content="Fine.\nSCORE: 5"),
+        ]
+    )
+    for _ in range(8):
+        try:
+            _chat(client)
+        except openai.APIError:
+            pass
+    server.fail_always("judge", 503)
+    with pytest.raises(openai.InternalServerError):
+        _chat(client, model=JUDGE_MODEL)
+
+    outcomes = [outcome for _, outcome in server.outcomes]
+    assert outcomes == [
+        "http_429",
+        "html",
+        "dropped",
+        "empty_answer",
+        "empty_answer",
+        "slow_answer",
+        "answer",  # scripted text is a usable answer
+        "answer",
+        "http_503",
+    ]
+    assert server.answered_requests() == [server.requests[6], server.requests[7]]
+    assert server.answered_requests(JUDGE_MODEL) == []
+    for exchange in server.exchanges:
+        assert exchange.finished_at is not None
+        assert exchange.finished_at >= exchange.request.received_at > 0
+    server.reset()
+    assert server.outcomes == [] and server.exchanges == []
+
+
+def test_outcome_is_pending_while_answering_and_disconnected_when_client_left(
+    server: MockLLMServer,
+) -> None:
+    server.latency_s = 0.3
+    impatient = openai.OpenAI(
+        base_url=server.base_url, api_key="test-key", max_retries=0, timeout=0.1
+    )
+    with pytest.raises(openai.APITimeoutError):
+        _chat(impatient)
+    ((_, outcome),) = server.outcomes
+    assert outcome == "pending"
+    deadline = time.monotonic() + 5
+    while server.outcomes[0][1] == "pending" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    # The client hung up before the reply: whether the write fails depends on the TCP stack,
+    # so either outcome is acceptable, but it is never counted as a usable answer.
+    assert server.outcomes[0][1] in ("disconnected", "answer")
+    assert server.in_flight() == 0
+
+
+def test_fault_model_targets_one_exact_model(server: MockLLMServer, client: openai.OpenAI) -> None:
+    server.script([Fault(kind="status", status=500, model=JUDGE_MODEL, match="idle time")])
+    assert _chat(client).choices[0].message.content  # same prompt, other model
+    assert _chat(client, model=JUDGE_MODEL, prompt="unrelated").choices[0].message.content
+    assert server.pending_faults == 1
+    with pytest.raises(openai.InternalServerError):
+        _chat(client, model=JUDGE_MODEL)
+    assert server.pending_faults == 0
+    assert not Fault(kind="drop", model="mock/judge").applies_to("mock/judge-2", "x")
+
+
+def test_status_fault_can_be_delayed(server: MockLLMServer, client: openai.OpenAI) -> None:
+    server.script([Fault(kind="status", status=404, seconds=0.2)])
+    start = time.perf_counter()
+    with pytest.raises(openai.NotFoundError):
+        _chat(client)
+    assert time.perf_counter() - start >= 0.2
+
+
+def test_in_flight_counts_per_model_and_peak() -> None:
+    with MockLLMServer(latency_s=0.3) as srv:
+        client = openai.OpenAI(base_url=srv.base_url, api_key="test-key", max_retries=0)
+        jobs = [(MODEL, f"idea {i}") for i in range(3)] + [(JUDGE_MODEL, JUDGE_PROMPT)]
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(_chat, client, prompt, model) for model, prompt in jobs]
+            deadline = time.monotonic() + 5
+            while srv.in_flight() < 4 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert srv.in_flight() == 4
+            assert srv.in_flight(MODEL) == 3 and srv.in_flight(JUDGE_MODEL) == 1
+            for future in futures:
+                future.result()
+        assert srv.in_flight() == 0 and srv.in_flight(MODEL) == 0
+        assert srv.peak_in_flight() == 4
+        assert srv.peak_in_flight(MODEL) == 3
+        assert srv.peak_in_flight(JUDGE_MODEL) == 1
+        assert srv.peak_in_flight("never/used") == 0
+
+        _chat(client)  # sequential requests never overlap
+        srv.reset()
+        assert srv.peak_in_flight() == 0 and srv.peak_in_flight(MODEL) == 0
+        _chat(client)
+        _chat(client)
+        assert srv.peak_in_flight() == 1 and srv.peak_in_flight(MODEL) == 1
+
+
+def test_many_simultaneous_connections_are_accepted_at_once() -> None:
+    # With socketserver's default listen backlog (5) the kernel drops some of 40 simultaneous
+    # connection attempts and the clients retry about a second later.
+    body = json.dumps({"model": MODEL, "messages": [{"role": "user", "content": "hi"}]}).encode()
+    with MockLLMServer(latency_s=0.2) as srv:
+        url = srv.base_url + "/chat/completions"
+        start = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(lambda _: _http(url, data=body)[0], range(40)))
+        elapsed = time.perf_counter() - start
+        assert statuses == [200] * 40
+        assert srv.peak_in_flight() > 5
+    assert elapsed < 0.9
