@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--invocation", required=True)
     evaluate.add_argument("--report", required=True)
     evaluate.add_argument("--ledger")
+    evaluate.add_argument("--parent-pid", type=int, required=True)
     mock = commands.add_parser(
         "mock-server", help="serve a local OpenAI-compatible endpoint with canned answers"
     )
@@ -304,7 +305,7 @@ def start_evaluation_process(args, invocation: str, report: Path, ledger: Path |
     import subprocess
 
     argv = [sys.executable, "-m", "daydreaming_dagster.cli", "_evaluate", *_selection_argv(args)]
-    argv += ["--invocation", invocation, "--report", str(report)]
+    argv += ["--invocation", invocation, "--report", str(report), "--parent-pid", str(os.getpid())]
     if ledger is not None:
         argv += ["--ledger", str(ledger)]
     return subprocess.Popen(argv)
@@ -370,9 +371,12 @@ def exit_with_parent(parent: int) -> None:
     """End this process if the ``daydreaming run`` that started it is gone (killed)."""
     import threading
 
+    if os.getppid() != parent:
+        os._exit(3)
+
     def watch() -> None:
         while True:
-            time.sleep(0.5)
+            time.sleep(0.2)
             if os.getppid() != parent:
                 os._exit(3)
 
@@ -398,7 +402,6 @@ def command_evaluate(args: argparse.Namespace) -> int:
     from .cost_estimate import estimate
     from .run_reports import write_report
 
-    exit_with_parent(os.getppid())
     _home, defs, layout = _prepare(args)
     llm = _llm_for(args, Path(args.ledger) if args.ledger else None)
     with DagsterInstance.get() as instance:
@@ -466,6 +469,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "estimate":
         return command_estimate(args)
     if args.command == "_evaluate":
+        exit_with_parent(args.parent_pid)  # before any slow import
         return command_evaluate(args)
     from .mock_llm_server import run_mock_server
 

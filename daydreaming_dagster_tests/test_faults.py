@@ -481,11 +481,6 @@ def test_404_unknown_model_fails_fast_for_that_model_only(seed):
     assert len(seed.mock.requests_for(DEEPSEEK)) == 6
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="CallRunner._attempt checks whether the model was stopped before waiting for its "
-    "call slot, not after getting it, so calls queued on the slot are still sent after a 404",
-)
 def test_404_stops_calls_waiting_for_the_models_slot(seed):
     seed.calls("generation")
     seed.mock.latency_s = 0.01

@@ -248,12 +248,6 @@ def test_killed_run_resumes_without_losing_or_repeating_answers(project, slow_mo
     assert sum(answered.values()) - len(calls) <= len(asked_twice)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="cli.command_evaluate calls exit_with_parent(os.getppid()) only after importing "
-    "Dagster; when `daydreaming run` dies before that, getppid() already names the process it "
-    "was re-parented to, so the judging process never notices and judges on its own",
-)
 def test_judging_process_does_not_outlive_a_killed_run(project, slow_mock):
     layout = DataLayout(project / "data")
     first = start_run(project, slow_mock, project.parent / "first.log")

@@ -289,6 +289,10 @@ class CallRunner:
         if skipped is not None:
             raise skipped.error  # type: ignore[misc]
         with self._slots.hold(request.model):
+            # The run or this model may have been stopped while this call waited for a slot.
+            skipped = self._not_attempted(request)
+            if skipped is not None:
+                raise skipped.error  # type: ignore[misc]
             return self._client.generate(
                 prompt=request.prompt,
                 model=request.model,
