@@ -750,9 +750,21 @@ class MockLLMServer:
                 "prompt_tokens": prompt_tokens,
                 "completion_tokens": completion_tokens,
                 "total_tokens": prompt_tokens + completion_tokens,
-                "cost": (prompt_tokens * 1 + completion_tokens * 2) / 1e6,
+                "cost": mock_cost_usd(model, prompt_tokens, completion_tokens),
             },
         }
+
+
+# What the mock charges per million tokens: nothing for ":free" models, as OpenRouter does, and
+# google/gemini-2.5-flash's list prices (as in data/01_raw/evaluation_models.csv) for the rest.
+MOCK_USD_PER_MTOK = (0.30, 2.50)
+
+
+def mock_cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
+    if model.endswith(":free"):
+        return 0.0
+    input_price, output_price = MOCK_USD_PER_MTOK
+    return (prompt_tokens * input_price + completion_tokens * output_price) / 1e6
 
 
 def run_mock_server(host: str, port: int, latency_s: float) -> None:

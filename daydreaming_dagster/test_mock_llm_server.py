@@ -157,13 +157,18 @@ def test_usage_cost_readable_via_model_extra(client: openai.OpenAI) -> None:
     assert usage is not None
     assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens
     assert usage.prompt_tokens == max(1, len(GEN_PROMPT) // 4)
-    expected = (usage.prompt_tokens + 2 * usage.completion_tokens) / 1e6
+    expected = (0.30 * usage.prompt_tokens + 2.50 * usage.completion_tokens) / 1e6
     # openai 3.x models allow extra fields: `cost` is not declared on CompletionUsage but is
     # kept in `model_extra` and is also reachable as an attribute.
     assert usage.model_extra is not None
     assert usage.model_extra["cost"] == pytest.approx(expected)
     assert getattr(usage, "cost", None) == pytest.approx(expected)
     assert isinstance(usage.model_extra["cost"], float)
+
+
+def test_free_models_cost_nothing(client: openai.OpenAI) -> None:
+    completion = _chat(client, model="deepseek/deepseek-r1:free")
+    assert completion.usage.model_extra["cost"] == 0.0
 
 
 def test_status_429_exposes_retry_after(server: MockLLMServer, client: openai.OpenAI) -> None:

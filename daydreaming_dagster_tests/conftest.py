@@ -65,6 +65,15 @@ def instance(tmp_path: Path) -> Iterator[DagsterInstance]:
         yield inst
 
 
+def make_project(root: Path) -> Path:
+    """A folder laid out like a fresh clone: raw data, instance config, empty Dagster home."""
+    shutil.copytree(REPO_ROOT / "data" / "01_raw", root / "data" / "01_raw")
+    shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster.yaml")
+    (root / "dagster_home").mkdir()
+    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", root / "dagster_home")
+    return root
+
+
 def files_containing(root: Path, needle: str) -> list[Path]:
     """Every file under ``root`` whose bytes contain ``needle``."""
     data = needle.encode()

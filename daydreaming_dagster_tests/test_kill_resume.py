@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from daydreaming_dagster.mock_llm_server import (
     judge_answer,
 )
 
-from .conftest import REPO_ROOT, SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY
+from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
 
 DAYDREAMING = Path(sys.executable).parent / "daydreaming"
 LATENCY_S = 0.1
@@ -45,11 +44,7 @@ IN_FLIGHT_LIMIT = 2 * GENERATION_CONCURRENCY + 2 * EVALUATION_CONCURRENCY
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A fresh clone's layout (raw data, instance config, empty home) with a per-model limit."""
-    root = tmp_path / "project"
-    shutil.copytree(REPO_ROOT / "data" / "01_raw", root / "data" / "01_raw")
-    shutil.copy(REPO_ROOT / "dagster.yaml", root / "dagster.yaml")
-    (root / "dagster_home").mkdir()
-    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", root / "dagster_home")
+    root = make_project(tmp_path / "project")
     for name, limit in (
         ("generation_models.csv", GENERATION_CONCURRENCY),
         ("evaluation_models.csv", EVALUATION_CONCURRENCY),

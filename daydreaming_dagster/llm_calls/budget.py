@@ -7,6 +7,7 @@ whose worst case does not fit under the cap is not started, so the cap is never 
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class CostBudget:
 
     def __init__(self, max_usd: float | None):
         self.max_usd = max_usd
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._spent = 0.0
         self._reserved = 0.0
 
@@ -60,12 +61,18 @@ class CostBudget:
             return self._spent
 
     def reserve(self, worst_case_usd: float) -> bool:
-        """True if the call may start; its worst case is then held until ``settle``."""
+        """True if the call may start; its worst case is then held until ``settle``.
+
+        While other calls hold reservations it waits for them to settle (they usually cost far
+        less than their worst case); it refuses only when nothing else is in flight.
+        """
         with self._lock:
-            if self.max_usd is not None and (
+            while self.max_usd is not None and (
                 self._spent + self._reserved + worst_case_usd > self.max_usd
             ):
-                return False
+                if self._reserved <= 0:
+                    return False
+                self._lock.wait()
             self._reserved += worst_case_usd
             return True
 
@@ -73,6 +80,10 @@ class CostBudget:
         with self._lock:
             self._reserved -= reserved_usd
             self._spent += actual_usd
+            self._lock.notify_all()
+
+
+SHARED_WAIT_LIMIT_S = 900.0
 
 
 class SharedCostBudget:
@@ -101,15 +112,25 @@ class SharedCostBudget:
             return self._read()["spent"]
 
     def reserve(self, worst_case_usd: float) -> bool:
-        with self._lock:
-            state = self._read()
-            if self.max_usd is not None and (
-                state["spent"] + state["reserved"] + worst_case_usd > self.max_usd
-            ):
-                return False
-            state["reserved"] += worst_case_usd
-            self._write(state)
-            return True
+        """As ``CostBudget.reserve``, polling the ledger while other reservations settle.
+
+        A process that died holding reservations never settles them, so the wait is bounded.
+        """
+        deadline = time.monotonic() + SHARED_WAIT_LIMIT_S
+        while time.monotonic() < deadline:
+            with self._lock:
+                state = self._read()
+                fits = self.max_usd is None or (
+                    state["spent"] + state["reserved"] + worst_case_usd <= self.max_usd
+                )
+                if fits:
+                    state["reserved"] += worst_case_usd
+                    self._write(state)
+                    return True
+                if state["reserved"] <= 1e-12:
+                    return False
+            time.sleep(0.05)
+        return False
 
     def settle(self, reserved_usd: float, actual_usd: float) -> None:
         with self._lock:
