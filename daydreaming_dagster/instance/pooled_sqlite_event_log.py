@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from typing import Any
 
 from dagster import Field, StringSource
+from dagster._core.events.log import EventLogEntry
+from dagster._core.storage.event_log.schema import AssetKeyTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
@@ -52,6 +54,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
+        self._tables_present: set[str] = set()
+        self._asset_key_index_cols: bool | None = None
         super().__init__(base_dir or default_base_dir(), inst_data)
 
     @classmethod
@@ -90,6 +94,45 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def has_table(self, table_name: str) -> bool:
+        """Dagster asks this for every asset event; a table, once there, stays there."""
+        if table_name in self._tables_present:
+            return True
+        present = super().has_table(table_name)
+        if present:
+            self._tables_present.add(table_name)
+        return present
+
+    def _has_asset_key_index_cols_on_connection(self, conn: Connection) -> bool:
+        """Dagster reflects the asset_keys table's columns for every asset event; the answer only
+        changes with a schema migration, which goes through ``upgrade``."""
+        if self._asset_key_index_cols is None:
+            self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
+        return self._asset_key_index_cols
+
+    def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
+        """Dagster's upsert of the asset's row tries INSERT and falls back to UPDATE on the
+        IntegrityError, which every event after an asset's first one raises; UPDATE first and
+        INSERT only when no row exists gives the same row without the exception."""
+        if not (event.dagster_event and event.dagster_event.asset_key):
+            return
+        values = self._get_asset_entry_values(
+            event, event_id, self._has_asset_key_index_cols_on_connection(conn)
+        )
+        if not values:
+            return
+        key = event.dagster_event.asset_key.to_string()
+        updated = conn.execute(
+            AssetKeyTable.update().values(**values).where(AssetKeyTable.c.asset_key == key)
+        )
+        if updated.rowcount == 0:
+            conn.execute(AssetKeyTable.insert().values(asset_key=key, **values))
+
+    def upgrade(self) -> None:
+        self._tables_present.clear()
+        self._asset_key_index_cols = None
+        super().upgrade()
 
     def _dispose_engines(self) -> None:
         with self._db_lock:
