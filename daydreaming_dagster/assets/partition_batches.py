@@ -42,6 +42,7 @@ from ..resources.llm_client import (
 
 PROGRESS_EVERY_S = 5.0
 WAIT_POLL_S = 0.25
+DRAIN_EVERY = 25
 SHOWN_FAILURES = 50
 
 
@@ -273,7 +274,11 @@ def materialize_stage(
     try:
         while True:
             still_waiting = []
-            for key in waiting:
+            for number, key in enumerate(waiting, start=1):
+                if runner is not None and number % DRAIN_EVERY == 0:
+                    # Store answers that already came back while the rest are being queued.
+                    for outcome in runner.drain(0):
+                        yield from outcome_events(context, stage, outcome, tally)
                 try:
                     spec = stage.call_spec(key)
                     prompt = stage.render(key) if write_prompts else read_prompt(stage, key)
