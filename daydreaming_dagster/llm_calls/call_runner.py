@@ -25,17 +25,6 @@ from .retrying import call_with_retries
 from .slots import CallSlots
 
 
-class Answer(Protocol):
-    """What the client returns (``LLMResponse``); kept abstract so tests can fake it."""
-
-    text: str
-    cost_usd: float | None
-    prompt_tokens: int | None
-    completion_tokens: int | None
-
-    def call_record(self) -> dict: ...
-
-
 class Client(Protocol):
     def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int): ...
 
