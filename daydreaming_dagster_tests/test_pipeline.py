@@ -131,6 +131,17 @@ def test_full_seed_selection_end_to_end(data_root, llm_env, instance, tmp_path):
     assert set(by_model["generation_model"]) == set(generators.index)
     assert {"n_scored", "mean", "std", "min", "max", "n_high"} <= set(by_model.columns)
     assert by_model["n_scored"].sum() == len(eval_tasks)
+    # Each mean comes with its 95% interval, lower bound below, upper bound above.
+    assert (by_model["ci95_low"] <= by_model["mean"]).all()
+    assert (by_model["mean"] <= by_model["ci95_high"]).all()
+    agreement = pd.read_csv(layout.summary / "judge_agreement.csv")
+    assert len(agreement) == n_eval_templates  # one pair of judges per evaluation template
+    assert (agreement["n_items"] == 12).all() and agreement["spearman"].between(-1, 1).all()
+    bias = pd.read_csv(layout.summary / "judge_bias.csv")
+    assert set(bias["judge"]) == set(judges.index) and (bias["n_items"] == 12).all()
+    consensus = pd.read_csv(layout.summary / "consensus_high.csv")
+    assert (consensus["min_score"] >= 8).all()
+    assert all(Path(p).exists() for p in consensus["generation_response_path"])
     top = pd.read_csv(layout.summary / "top_responses.csv")
     assert Path(top.iloc[0]["generation_response_path"]).exists()
     for name in ("by_generation_template", "by_combination", "by_evaluation_template"):

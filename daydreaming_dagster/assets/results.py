@@ -12,6 +12,7 @@ from dagster import (
 
 from ..data_layout import text_path, write_text_atomic
 from ..experiment.score_parsing import parse_score
+from ..experiment.statistics import consensus_high, judge_agreement, judge_bias
 from ..experiment.summary import all_summaries, to_markdown, top_responses
 from ..resources.data_paths import DataPathsResource
 
@@ -102,10 +103,15 @@ def parsed_scores(
 def final_results(
     context: AssetExecutionContext, parsed_scores: pd.DataFrame, data_paths: DataPathsResource
 ) -> MaterializeResult:
-    """Summary tables in data/06_summary and as markdown in the UI."""
+    """Summary tables in data/06_summary and as markdown in the UI: means with 95% bootstrap
+    intervals per model, template and combination; judge agreement (Spearman) and judge bias;
+    the generations every judge scored highly."""
     folder = data_paths.layout.summary
     tables = all_summaries(parsed_scores)
     tables["top_responses"] = top_responses(parsed_scores)
+    tables["judge_agreement"] = judge_agreement(parsed_scores)
+    tables["judge_bias"] = judge_bias(parsed_scores)
+    tables["consensus_high"] = consensus_high(parsed_scores)
     for name, table in tables.items():
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-HIGH_SCORE = 8.0
+from .statistics import HIGH_SCORE, bootstrap_mean_ci
+
 SUMMARY_DIMENSIONS = {
     "by_generation_model": "generation_model",
     "by_generation_template": "generation_template",
@@ -18,6 +19,8 @@ STAT_COLUMNS = [
     "n_missing",
     "n_errors",
     "mean",
+    "ci95_low",
+    "ci95_high",
     "std",
     "min",
     "max",
@@ -28,6 +31,10 @@ MISSING_PREFIX = "no evaluation response"
 
 def _stats(group: pd.DataFrame) -> pd.Series:
     scores = group["score"].dropna()
+    # Judges' scores of one generation are not independent draws: the interval resamples
+    # generations (each at its mean over judges), not individual scores.
+    per_generation = group.dropna(subset=["score"]).groupby("generation_task_id")["score"].mean()
+    ci_low, ci_high = bootstrap_mean_ci(per_generation.to_numpy())
     missing = int(
         group["error"].astype("string").str.startswith(MISSING_PREFIX).fillna(False).sum()
     )
@@ -38,6 +45,8 @@ def _stats(group: pd.DataFrame) -> pd.Series:
             "n_missing": missing,
             "n_errors": int(group["score"].isna().sum()) - missing,
             "mean": scores.mean() if len(scores) else float("nan"),
+            "ci95_low": ci_low,
+            "ci95_high": ci_high,
             "std": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
             "min": scores.min() if len(scores) else float("nan"),
             "max": scores.max() if len(scores) else float("nan"),
@@ -47,14 +56,16 @@ def _stats(group: pd.DataFrame) -> pd.Series:
 
 
 def summarize(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """count, mean, std, min, max and how many scored >= 8, per group in ``by``.
+    """count, mean with its 95% bootstrap interval (``ci95_low``..``ci95_high``, resampling
+    generations), std, min, max and how many scored >= 8, per group in ``by``.
 
     Answers not yet produced count in ``n_missing``, unparseable ones in ``n_errors``; neither
     ever enters the statistics.
     """
     if scores.empty:
         return pd.DataFrame(columns=[*by, *STAT_COLUMNS])
-    table = scores.groupby(by, sort=True)[["score", "error"]].apply(_stats).reset_index()
+    columns = ["score", "error", "generation_task_id"]
+    table = scores.groupby(by, sort=True)[columns].apply(_stats).reset_index()
     for column in ("n_tasks", "n_scored", "n_missing", "n_errors", "n_high"):
         table[column] = table[column].astype(int)
     return table[[*by, *STAT_COLUMNS]]

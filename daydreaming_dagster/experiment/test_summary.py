@@ -83,3 +83,18 @@ def test_empty_inputs():
 def test_markdown_formats_numbers_and_escapes_pipes():
     md = to_markdown(pd.DataFrame({"name": ["a|b"], "mean": [7.123]}))
     assert md.splitlines() == ["| name | mean |", "| --- | --- |", "| a\\|b | 7.12 |"]
+
+
+def test_the_interval_resamples_generations_not_judge_scores():
+    from .summary import summarize
+
+    rows = []
+    for i, score in enumerate([2.0, 4.0, 6.0, 8.0]):
+        for _judge in ("a", "b"):  # two identical judgements of each generation
+            rows.append({"g": "m", "generation_task_id": f"g{i}", "score": score, "error": None})
+    with_judges = summarize(pd.DataFrame(rows), ["g"])
+    one_judge = summarize(pd.DataFrame(rows[::2]), ["g"])
+    assert with_judges.loc[0, "n_scored"] == 8
+    # Duplicated judgements add no information, so they must not narrow the interval.
+    assert with_judges.loc[0, "ci95_low"] == one_judge.loc[0, "ci95_low"]
+    assert with_judges.loc[0, "ci95_high"] == one_judge.loc[0, "ci95_high"]
