@@ -144,7 +144,7 @@ def materialize_selection(defs, instance, selection, tags=None, resources=None):
     from .assets.partition_batches import PID_TAG
 
     return materialize(
-        list(defs.assets),
+        [*defs.assets, *(defs.asset_checks or [])],
         selection=selection,
         resources=resources or defs.resources,
         instance=instance,
@@ -247,6 +247,22 @@ def run_stage(defs, instance, stage: str, keys: list[str], llm, layout, extra_ta
     return report
 
 
+def report_checks(setup) -> bool:
+    """Print the validity checks of the setup run; False if one failed (no model is called)."""
+    from .run_reports import check_results
+
+    results = check_results(setup)
+    failed = [(name, text) for name, passed, text in results if not passed]
+    if failed:
+        print("Stopped before any model call: a blocking validity check failed.", file=sys.stderr)
+        for name, text in failed:
+            print(f"  FAILED {name}: {text}", file=sys.stderr)
+        return False
+    if results:
+        print(f"Validity checks: {len(results)} passed ({', '.join(n for n, _, _ in results)})")
+    return True
+
+
 def _stopped_the_run(report) -> bool:
     return any(reason.startswith(STOPPING_KINDS) for reason in report.failures.values())
 
@@ -332,6 +348,8 @@ def command_run(args: argparse.Namespace) -> int:
         if orphaned:
             print(f"Marked {orphaned} run(s) of a killed daydreaming process as failed.")
         setup = materialize_selection(defs, instance, SETUP_ASSETS)
+        if not report_checks(setup):
+            return 1
         if not setup.success:
             print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
             return 1

@@ -48,6 +48,10 @@ class DataLayout:
         return self.raw / "evaluation_models.csv"
 
     @property
+    def leak_phrases_file(self) -> Path:
+        return self.raw / "leak_phrases.txt"
+
+    @property
     def tasks(self) -> Path:
         return self.root / "02_tasks"
 

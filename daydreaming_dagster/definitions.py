@@ -6,10 +6,22 @@ data folder; ``defs`` is what ``dagster dev`` and ``dagster asset materialize`` 
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor, load_assets_from_modules
+from dagster import (
+    Definitions,
+    in_process_executor,
+    load_asset_checks_from_modules,
+    load_assets_from_modules,
+)
 from dotenv import find_dotenv, load_dotenv
 
-from daydreaming_dagster.assets import core, llm_prompts_responses, partitions, raw_data, results
+from daydreaming_dagster.assets import (
+    core,
+    llm_prompts_responses,
+    partitions,
+    raw_data,
+    results,
+    validity_checks,
+)
 from daydreaming_dagster.resources.data_paths import DataPathsResource
 from daydreaming_dagster.resources.experiment_config import ExperimentConfig
 from daydreaming_dagster.resources.io_managers import CSVIOManager
@@ -26,6 +38,7 @@ def build_definitions(
     """All assets wired to files under ``data_root``."""
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
+        asset_checks=load_asset_checks_from_modules([validity_checks]),
         # One process per run: a subprocess per step costs seconds of imports on small machines,
         # and the steps here are file I/O or waiting on an HTTP API.
         executor=in_process_executor,

@@ -30,6 +30,18 @@ def read_report(path: Path) -> StageReport:
     return StageReport(**json.loads(path.read_text(encoding="utf-8")))
 
 
+def check_results(result: ExecuteInProcessResult) -> list[tuple[str, bool, str]]:
+    """(check name on asset, passed, description) for every asset check the run evaluated."""
+    return [
+        (
+            f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}",
+            evaluation.passed,
+            evaluation.description or "",
+        )
+        for evaluation in result.get_asset_check_evaluations()
+    ]
+
+
 def first_failure_message(result: ExecuteInProcessResult) -> str:
     for event in result.all_events:
         if event.is_step_failure:

@@ -22,7 +22,7 @@ def run_assets(
     raise_on_error: bool = True,
 ) -> ExecuteInProcessResult:
     return materialize(
-        list(defs.assets),
+        [*defs.assets, *(defs.asset_checks or [])],
         selection=selection,
         resources=defs.resources,
         instance=instance,

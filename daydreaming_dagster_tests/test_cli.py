@@ -117,6 +117,18 @@ def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
     assert mock_llm.request_count == 12 + evaluations + 6 + evaluations // 2
 
 
+def test_a_post_cutoff_generator_stops_the_run_before_any_call(project, mock_llm):
+    path = project / "data" / "01_raw" / "generation_models.csv"
+    models = pd.read_csv(path, dtype=str, keep_default_na=False)
+    models.loc[0, "release_date"] = "2025-06-01"
+    models.to_csv(path, index=False)
+    result = run(project, mock_llm, *seed_run_command(SEED_TEMPLATES))
+    assert result.returncode == 1
+    assert "Stopped before any model call" in result.stderr
+    assert f"{models.loc[0, 'model']} was released 2025-06-01" in result.stderr
+    assert mock_llm.request_count == 0
+
+
 def test_max_cost_stops_before_the_cap(project, mock_llm):
     # Only gemini-2.5-flash has a price (0.30 / 2.50 USD per M tokens, max_tokens 4096): each of
     # its calls reserves about $0.011 as its worst case and costs about $0.001, so a $0.02 cap

@@ -18,6 +18,7 @@ from dagster import (
     AssetKey,
     AssetSpec,
     BackfillPolicy,
+    Failure,
     MetadataValue,
     multi_asset,
 )
@@ -26,6 +27,7 @@ from ..data_layout import text_path
 from ..experiment.model_tables import concurrency_limits, price_table
 from ..experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
 from ..experiment.rendering import PromptRenderError
+from ..experiment.validity import find_leaks, late_models, load_leak_phrases
 from ..llm_calls.budget import Prices
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
@@ -38,6 +40,7 @@ from .partition_batches import (
     materialize_stage,
 )
 from .partitions import evaluation_tasks_partitions, generation_tasks_partitions
+from .validity_checks import concept_texts, template_texts
 
 GENERATION = "llm_generation"
 EVALUATION = "llm_evaluation"
@@ -75,6 +78,28 @@ def render_or_fail(render: Callable[[], str]) -> str:
 
 def cache_root(data_paths: DataPathsResource) -> Path:
     return data_paths.layout.response_cache
+
+
+def refuse_invalid_experiment(
+    content_combinations: pd.DataFrame,
+    generation_templates: dict[str, str],
+    generation_models: pd.DataFrame,
+    layout,
+) -> None:
+    """The blocking validity checks, repeated here so that no path (a UI run of only this step,
+    say) calls a generator that was shown a leaked hint or trained after the cut-off."""
+    concepts = content_combinations.drop_duplicates("concept_id")
+    problems = [
+        leak.describe()
+        for leak in find_leaks(
+            {**concept_texts(concepts), **template_texts(generation_templates)},
+            load_leak_phrases(layout.leak_phrases_file),
+        )
+    ] + late_models(generation_models)
+    if problems:
+        raise Failure(
+            "No model was called: the experiment would not be valid. " + " | ".join(problems)
+        )
 
 
 @multi_asset(
@@ -150,6 +175,10 @@ def generation_llm(
             lambda: generation_prompt_text(generation_templates, template, combo_concepts)
         )
 
+    if AssetKey("generation_response") in context.selected_asset_keys:
+        refuse_invalid_experiment(
+            content_combinations, generation_templates, generation_models, layout
+        )
     stage = Stage(
         label="generation",
         prompt_asset=AssetKey("generation_prompt"),
