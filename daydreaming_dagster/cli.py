@@ -381,6 +381,7 @@ def command_run(args: argparse.Namespace) -> int:
         results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
     spent = sum(report.charged_usd for report in reports)
     print_summary(layout, reports, results.success, spent)
+    print_result_checks(results)
     failed = any(not r.run_ok or r.failures for r in reports) or not results.success
     return 1 if failed else 0
 
@@ -462,6 +463,14 @@ def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
     elif not results_ok:
         print("parsed_scores/final_results failed; see the run in the Dagster UI.")
     print(f"Scores: {layout.parsing / 'parsed_scores.csv'}\nSummaries: {layout.summary}/")
+
+
+def print_result_checks(results) -> None:
+    """Warnings about the results themselves (parse health), after the summary."""
+    from .run_reports import check_results
+
+    for name, passed, text in check_results(results):
+        print(f"Check {name}: {'passed' if passed else 'WARNING'} ({text})")
 
 
 def command_estimate(args: argparse.Namespace) -> int:

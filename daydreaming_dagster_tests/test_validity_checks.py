@@ -73,3 +73,19 @@ def test_generation_refuses_to_call_a_late_model_even_without_the_checks(
     assert "No model was called" in failure_text(result) and late in failure_text(result)
     assert llm_env.request_count == 0
     assert not instance.get_materialized_partitions(AssetKey("generation_response"))
+
+
+def test_unreadable_scores_raise_a_parse_health_warning_not_a_failure(data_root, llm_env, instance):
+    defs = seed_defs(data_root)
+    run_setup(defs, instance)
+    llm_env.set_fixed_response("SCORE:", "A thoughtful review, but I will not give a number.")
+    key = instance.get_dynamic_partitions("generation_tasks")[0]
+    run_assets(defs, instance, GENERATION, partition_key=key)
+    tasks = pd.read_csv(DataLayout(data_root).tasks / "evaluation_tasks.csv")
+    for eval_key in tasks[tasks.generation_task_id == key].evaluation_task_id:
+        run_assets(defs, instance, ["evaluation_prompt", "evaluation_response"], eval_key)
+    result = run_assets(defs, instance, ["parsed_scores", "final_results"])
+    assert result.success  # a warning, not a blocking failure
+    passed, description = evaluations(result)["parse_health_is_good"]
+    assert not passed
+    assert "4 of 4 judge answers (100%) have no readable score" in description

@@ -1,15 +1,27 @@
-"""Blocking asset checks: no leaked hint in what generators see, no post-cut-off generator.
+"""Validity checks. Blocking: no leaked hint in what generators see, no post-cut-off generator.
+Warning: parse health (unreadable scores, truncated answers).
 
 A failing blocking check stops the run it belongs to before anything downstream (the task tables
 and so every model call) is materialized; ``daydreaming run`` then stops and names the problem.
 The generation step repeats the same tests itself, so no path reaches a model without them.
 """
 
+import json
+
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from ..experiment.validity import TRAINING_CUTOFF, Leak, find_leaks, late_models, load_leak_phrases
+from ..data_layout import record_path
+from ..experiment.validity import (
+    TRAINING_CUTOFF,
+    Leak,
+    find_leaks,
+    late_models,
+    load_leak_phrases,
+    parse_health,
+)
 from ..resources.data_paths import DataPathsResource
+from ..resources.experiment_config import ExperimentConfig
 
 
 def concept_texts(concepts_metadata: pd.DataFrame) -> dict[str, str]:
@@ -74,4 +86,52 @@ def generators_predate_the_cutoff(generation_models: pd.DataFrame) -> AssetCheck
         description="; ".join(problems)
         or f"all {len(generation_models)} active generators predate {TRAINING_CUTOFF}",
         metadata={"cutoff": TRAINING_CUTOFF.isoformat(), "problems": len(problems)},
+    )
+
+
+def truncated_flags(parsed_scores: pd.DataFrame, data_paths: DataPathsResource) -> list[bool]:
+    """``truncated`` from the call record of every generation the judges' table refers to."""
+    folder = data_paths.layout.generation_responses
+    flags = []
+    for generation_id in parsed_scores["generation_task_id"].drop_duplicates():
+        path = record_path(folder, str(generation_id))
+        if path.exists():
+            flags.append(bool(json.loads(path.read_text(encoding="utf-8")).get("truncated")))
+    return flags
+
+
+@asset_check(asset="parsed_scores")
+def parse_health_is_good(
+    parsed_scores: pd.DataFrame,
+    data_paths: DataPathsResource,
+    experiment_config: ExperimentConfig,
+) -> AssetCheckResult:
+    """Few judge answers without a readable score, few generations cut off at max_tokens:
+    otherwise a parser failure or a token limit could pass for a low score (warning only)."""
+    health = parse_health(parsed_scores, truncated_flags(parsed_scores, data_paths))
+    problems = []
+    if health.unparsed_share > experiment_config.max_unparsed_share:
+        problems.append(
+            f"{health.unparsed} of {health.judged} judge answers ({health.unparsed_share:.0%}) "
+            f"have no readable score (limit {experiment_config.max_unparsed_share:.0%}); see "
+            "the 'error' column of parsed_scores.csv"
+        )
+    if health.truncated_share > experiment_config.max_truncated_share:
+        problems.append(
+            f"{health.truncated} of {health.generations} generation answers "
+            f"({health.truncated_share:.0%}) stopped at max_tokens (limit "
+            f"{experiment_config.max_truncated_share:.0%}); raise max_tokens in the models CSV"
+        )
+    return AssetCheckResult(
+        passed=not problems,
+        severity=AssetCheckSeverity.WARN,
+        description="; ".join(problems) or "parse health within limits",
+        metadata={
+            "judge_answers": health.judged,
+            "unparsed": health.unparsed,
+            "unparsed_share": round(health.unparsed_share, 4),
+            "generation_answers": health.generations,
+            "truncated": health.truncated,
+            "truncated_share": round(health.truncated_share, 4),
+        },
     )

@@ -42,3 +42,17 @@ def test_the_shipped_generators_predate_the_cutoff():
     models = pd.read_csv(RAW / "generation_models.csv", dtype=str, keep_default_na=False)
     active = models[models["active"].str.lower() == "true"]
     assert late_models(active) == []
+
+
+def test_parse_health_counts_unparsed_answers_but_not_missing_ones():
+    from .validity import parse_health
+
+    parsed = pd.DataFrame(
+        {
+            "score": [7.0, None, None, 5.0],
+            "error": [None, "no 'SCORE:' line", "no evaluation response yet (...)", None],
+        }
+    )
+    health = parse_health(parsed, [True, False, False, False])
+    assert (health.judged, health.unparsed) == (3, 1)
+    assert health.unparsed_share == 1 / 3 and health.truncated_share == 0.25

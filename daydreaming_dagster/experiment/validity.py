@@ -67,3 +67,31 @@ def late_models(models: pd.DataFrame, cutoff: date = TRAINING_CUTOFF) -> list[st
                 f"{cutoff.isoformat()} cut-off: it may have seen the idea. Set active=false."
             )
     return problems
+
+
+@dataclass(frozen=True)
+class ParseHealth:
+    judged: int  # evaluation answers that exist
+    unparsed: int  # ... with no readable score
+    generations: int  # generation answers with a call record
+    truncated: int  # ... that stopped at max_tokens
+
+    @property
+    def unparsed_share(self) -> float:
+        return self.unparsed / self.judged if self.judged else 0.0
+
+    @property
+    def truncated_share(self) -> float:
+        return self.truncated / self.generations if self.generations else 0.0
+
+
+def parse_health(parsed_scores: pd.DataFrame, truncated_flags: list[bool]) -> ParseHealth:
+    """Unparsed judge answers (missing answers are not counted) and truncated generations."""
+    missing = parsed_scores["error"].astype("string").str.startswith("no evaluation response")
+    answered = parsed_scores[~missing.fillna(False).astype(bool)]
+    return ParseHealth(
+        judged=len(answered),
+        unparsed=int(answered["score"].isna().sum()),
+        generations=len(truncated_flags),
+        truncated=sum(bool(flag) for flag in truncated_flags),
+    )

@@ -24,3 +24,13 @@ class ExperimentConfig(ConfigurableResource):
     template_names_filter: list[str] | None = Field(
         default=None, description="Only these generation templates (None = all templates)."
     )
+    max_unparsed_share: float = Field(
+        default=0.05,
+        description="Parse-health check warns when more than this share of judge answers has no "
+        "readable score.",
+    )
+    max_truncated_share: float = Field(
+        default=0.10,
+        description="Parse-health check warns when more than this share of generation answers "
+        "stopped at max_tokens.",
+    )
