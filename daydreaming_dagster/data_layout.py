@@ -85,6 +85,9 @@ class DataLayout:
         return self.root / "06_summary"
 
 
+READABLE = 0o644
+
+
 def text_path(folder: Path, partition_key: str) -> Path:
     """``folder/<flat file name>.txt`` for a partition key."""
     return folder / f"{key_to_file_stem(partition_key)}.txt"
@@ -103,12 +106,27 @@ def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, READABLE)  # mkstemp makes files private (0600); these are shared results
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """``write_text_atomic`` for binary files (charts)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.chmod(tmp, READABLE)  # mkstemp makes files private (0600); these are shared results
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

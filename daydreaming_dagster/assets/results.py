@@ -1,5 +1,7 @@
 """Parsing judges' answers into scores, and summarising them."""
 
+import base64
+
 import pandas as pd
 from dagster import (
     AllPartitionMapping,
@@ -10,7 +12,8 @@ from dagster import (
     asset,
 )
 
-from ..data_layout import text_path, write_text_atomic
+from ..data_layout import text_path, write_bytes_atomic, write_text_atomic
+from ..experiment.charts import CHARTS
 from ..experiment.score_parsing import parse_score
 from ..experiment.statistics import consensus_high, judge_agreement, judge_bias
 from ..experiment.summary import all_summaries, to_markdown, top_responses
@@ -105,7 +108,7 @@ def final_results(
 ) -> MaterializeResult:
     """Summary tables in data/06_summary and as markdown in the UI: means with 95% bootstrap
     intervals per model, template and combination; judge agreement (Spearman) and judge bias;
-    the generations every judge scored highly."""
+    the generations every judge scored highly; and charts (PNG files, shown in the UI)."""
     folder = data_paths.layout.summary
     tables = all_summaries(parsed_scores)
     tables["top_responses"] = top_responses(parsed_scores)
@@ -116,12 +119,22 @@ def final_results(
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
     report = "\n\n".join(sections)
+    charts = {}
+    for name, draw in CHARTS.items():
+        png = draw(parsed_scores)
+        path = folder / f"{name}.png"
+        write_bytes_atomic(path, png)
+        charts[f"chart_{name}"] = MetadataValue.md(
+            f"![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+        )
+        charts[f"chart_{name}_path"] = MetadataValue.path(str(path))
     write_text_atomic(folder / "summary.md", "# DayDreaming results\n\n" + report + "\n")
     context.log.info(f"Wrote {len(tables)} summary tables to {folder}")
     scored = parsed_scores["score"].dropna()
     return MaterializeResult(
         metadata={
             "summary": MetadataValue.md(report),
+            **charts,
             "folder": MetadataValue.path(str(folder)),
             "scored": len(scored),
             "unscored": int(parsed_scores["score"].isna().sum()),
