@@ -68,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_selection_flags(run)
     run.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="first have every judge score the control texts in data/01_raw/controls",
+    )
+    run.add_argument(
         "--max-cost",
         type=float,
         metavar="USD",
@@ -247,6 +252,28 @@ def run_stage(defs, instance, stage: str, keys: list[str], llm, layout, extra_ta
     return report
 
 
+def run_calibration(defs, instance, llm) -> None:
+    """Judge the control texts and print how each judge ranked them (a warning if badly)."""
+    import pandas as pd
+
+    from .run_reports import check_results
+
+    result = materialize_selection(
+        defs, instance, ["calibration_scores"], resources={**defs.resources, "llm": llm}
+    )
+    if not result.success:
+        print(f"Calibration failed: {_failure_message(result)}", file=sys.stderr)
+        return
+    table = pd.read_csv(defs.resources["data_paths"].layout.parsing / "calibration_scores.csv")
+    wide = table.pivot_table(
+        index=["evaluation_template", "evaluation_model"], columns="control", values="score"
+    )
+    print("Calibration (judge scores of the control texts):")
+    print(wide.to_string(float_format=lambda v: f"{v:.1f}"))
+    for name, passed, text in check_results(result):
+        print(f"Check {name}: {'passed' if passed else 'WARNING'} ({text})")
+
+
 def report_checks(setup) -> bool:
     """Print the validity checks of the setup run; False if one failed (no model is called)."""
     from .run_reports import check_results
@@ -353,6 +380,8 @@ def command_run(args: argparse.Namespace) -> int:
         if not setup.success:
             print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
             return 1
+        if args.calibrate:
+            run_calibration(defs, instance, llm)
         plan = estimate(layout, llm.resolved_base_url(), reuse=not args.force)
         generation_keys, evaluation_keys = plan.pending("generation"), plan.pending("evaluation")
         report_file = work / "evaluation-report.json"

@@ -48,6 +48,14 @@ class DataLayout:
         return self.raw / "evaluation_models.csv"
 
     @property
+    def controls_dir(self) -> Path:
+        return self.raw / "controls"
+
+    @property
+    def calibration_responses(self) -> Path:
+        return self.root / "04_evaluation" / "calibration_responses"
+
+    @property
     def leak_phrases_file(self) -> Path:
         return self.raw / "leak_phrases.txt"
 

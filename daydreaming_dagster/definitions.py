@@ -15,6 +15,7 @@ from dagster import (
 from dotenv import find_dotenv, load_dotenv
 
 from daydreaming_dagster.assets import (
+    calibration,
     core,
     llm_prompts_responses,
     partitions,
@@ -27,7 +28,7 @@ from daydreaming_dagster.resources.experiment_config import ExperimentConfig
 from daydreaming_dagster.resources.io_managers import CSVIOManager
 from daydreaming_dagster.resources.llm_client import LLMClientResource
 
-ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results]
+ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results, calibration]
 
 
 def build_definitions(
@@ -38,7 +39,7 @@ def build_definitions(
     """All assets wired to files under ``data_root``."""
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
-        asset_checks=load_asset_checks_from_modules([validity_checks]),
+        asset_checks=load_asset_checks_from_modules([validity_checks, calibration]),
         # One process per run: a subprocess per step costs seconds of imports on small machines,
         # and the steps here are file I/O or waiting on an HTTP API.
         executor=in_process_executor,

@@ -21,6 +21,7 @@ EXPECTED_GROUPS = {
     "evaluation_response": "llm_evaluation",
     "parsed_scores": "results",
     "final_results": "results",
+    "calibration_scores": "calibration",
 }
 EXPECTED_UPSTREAM = {
     "concepts_metadata": {"concepts"},

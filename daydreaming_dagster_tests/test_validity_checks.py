@@ -6,6 +6,8 @@ import pandas as pd
 from dagster import AssetKey
 
 from daydreaming_dagster.data_layout import DataLayout
+from daydreaming_dagster.definitions import build_definitions
+from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 from .pipeline_runner import failure_text, run_assets, run_setup
 from .test_pipeline import GENERATION, seed_defs
@@ -89,3 +91,41 @@ def test_unreadable_scores_raise_a_parse_health_warning_not_a_failure(data_root,
     passed, description = evaluations(result)["parse_health_is_good"]
     assert not passed
     assert "4 of 4 judge answers (100%) have no readable score" in description
+
+
+def test_calibration_scores_every_control_and_warns_when_a_control_rivals_the_full_loop(
+    data_root, llm_env, instance
+):
+    defs = seed_defs(data_root)
+    run_setup(defs, instance)
+    llm_env.set_fixed_response("Idle-Cycle Discovery Engine", "Strong.\nSCORE: 9")
+    llm_env.set_fixed_response("Protected Bicycle-Lane", "Off topic.\nSCORE: 1")
+    llm_env.set_fixed_response("SCORE:", "Partly there.\nSCORE: 4")
+    result = run_assets(defs, instance, ["calibration_scores"])
+    scores = pd.read_csv(DataLayout(data_root).parsing / "calibration_scores.csv")
+    judges = pd.read_csv(data_root / "01_raw" / "evaluation_models.csv")
+    n_judges = int((judges["active"].astype(str).str.lower() == "true").sum())
+    assert len(scores) == 4 * 2 * n_judges  # controls x active templates x active judges
+    assert llm_env.request_count == len(scores)
+    full = scores[scores.control == "full_loop"]["score"]
+    assert (full == 9).all()
+    passed, description = evaluations(result)["judges_rank_the_full_loop_control_first"]
+    assert passed, description
+
+    # Now every judge finds the off-topic control as good: the check warns, naming them.
+    llm_env.reset()
+    llm_env.set_fixed_response("Idle-Cycle Discovery Engine", "Strong.\nSCORE: 9")
+    llm_env.set_fixed_response("Protected Bicycle-Lane", "Also strong.\nSCORE: 8.5")
+    forced = build_definitions(
+        data_root=str(data_root),
+        experiment_config=defs.resources["experiment_config"],
+        llm=LLMClientResource(reuse_stored_responses=False),
+    )
+    result = run_assets(forced, instance, ["calibration_scores"])
+    assert result.success  # a warning, not a failure
+    passed, description = evaluations(result)["judges_rank_the_full_loop_control_first"]
+    assert not passed
+    assert "full_loop 9 is not 2 points above off_topic 8.5" in description
+    assert set(judges.loc[judges["active"].astype(str).str.lower() == "true", "model"]) <= {
+        part.split(" on ")[0] for part in description.split("; ")
+    }

@@ -180,8 +180,10 @@ class GenerationWatch:
         return running
 
 
-def make_runner(llm: LLMClientResource, stage: Stage, cache_root: Path, log) -> CallRunner:
-    limits = dict(stage.model_limits)
+def make_runner(
+    llm: LLMClientResource, model_limits: dict[str, int], cache_root: Path, log
+) -> CallRunner:
+    limits = dict(model_limits)
     slots_root = (
         Path(llm.slots_dir) if llm.slots_dir else default_slots_root(llm.resolved_base_url())
     )
@@ -268,7 +270,7 @@ def materialize_stage(
     known = {asset: context.instance.get_materialized_partitions(asset) for asset in selected}
     tally = Tally(total=len(keys))
     progress = Progress(context, stage, tally)
-    runner = make_runner(llm, stage, cache_root, context.log) if call_models else None
+    runner = make_runner(llm, stage.model_limits, cache_root, context.log) if call_models else None
     base_url = llm.resolved_base_url()
     waiting = keys
     try:
