@@ -47,6 +47,16 @@ def _add_selection_flags(command: argparse.ArgumentParser) -> None:
         choices=["sentence", "paragraph", "article"],
         help="concept description level (default paragraph)",
     )
+    command.add_argument(
+        "--generation-replicates",
+        type=int,
+        help="answers per generation task (default 1; above 1, keys end in _r<n>)",
+    )
+    command.add_argument(
+        "--evaluation-replicates",
+        type=int,
+        help="judgements per (generation, template, judge) (default 1)",
+    )
     command.add_argument("--data-root", default="data", help="data folder (default: data)")
     command.add_argument(
         "--dagster-home",
@@ -107,6 +117,8 @@ def experiment_config_from(args: argparse.Namespace):
         "concept_ids_filter": args.concepts,
         "template_names_filter": args.templates,
         "description_level": args.description_level,
+        "generation_replicates": args.generation_replicates,
+        "evaluation_replicates": args.evaluation_replicates,
     }
     return ExperimentConfig(**{k: v for k, v in overrides.items() if v is not None})
 
@@ -335,6 +347,12 @@ def _selection_argv(args: argparse.Namespace) -> list[str]:
         argv += ["--templates", ",".join(args.templates)]
     if args.description_level:
         argv += ["--description-level", args.description_level]
+    for flag, value in (
+        ("--generation-replicates", args.generation_replicates),
+        ("--evaluation-replicates", args.evaluation_replicates),
+    ):
+        if value is not None:
+            argv += [flag, str(value)]
     if args.force:
         argv.append("--force")
     if args.max_cost is not None:

@@ -17,6 +17,7 @@ import pandas as pd
 from .data_layout import DataLayout, record_path, text_path
 from .experiment.model_tables import load_models, price_table
 from .experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
+from .experiment.tasks import evaluation_replicate_label
 from .llm_calls.budget import Prices, estimated_prompt_tokens
 from .llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
 from .resources.llm_client import prompt_digest
@@ -74,8 +75,17 @@ class AnsweredCalls:
         self._base_url = base_url
         self._reuse = reuse
 
-    def key(self, model: str, prompt: str, temperature: float, max_tokens: int) -> str:
-        return call_key(self._base_url, model, prompt_digest(prompt), temperature, max_tokens)
+    def key(
+        self,
+        model: str,
+        prompt: str,
+        temperature: float,
+        max_tokens: int,
+        replicate: int | str = 1,
+    ) -> str:
+        return call_key(
+            self._base_url, model, prompt_digest(prompt), temperature, max_tokens, replicate
+        )
 
     def state(self, folder: Path, partition: str, key: str) -> str:
         """ "stored" (the partition holds this answer), "cached" (paid for, not yet copied to the
@@ -153,7 +163,13 @@ def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
         prompt = generation_prompt_text(
             gen_templates, task.generation_template, concepts[str(task.combo_id)]
         )
-        key = answered.key(task.generation_model, prompt, task.temperature, task.max_tokens)
+        key = answered.key(
+            task.generation_model,
+            prompt,
+            task.temperature,
+            task.max_tokens,
+            int(getattr(task, "replicate", 1) or 1),
+        )
         expected = expected_answer(gen_means, task.generation_model, task.max_tokens)
         generation_answer_tokens[task.generation_task_id] = expected
         state = answered.state(layout.generation_responses, task.generation_task_id, key)
@@ -174,7 +190,13 @@ def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
             prompt = evaluation_prompt_text(
                 eval_templates, task.evaluation_template, answer_path.read_text(encoding="utf-8")
             )
-            key = answered.key(task.evaluation_model, prompt, task.temperature, task.max_tokens)
+            key = answered.key(
+                task.evaluation_model,
+                prompt,
+                task.temperature,
+                task.max_tokens,
+                evaluation_replicate_label(pd.Series(task._asdict())),
+            )
             state = answered.state(layout.evaluation_responses, task.evaluation_task_id, key)
             states["evaluation"][task.evaluation_task_id] = state
             if state != "todo":

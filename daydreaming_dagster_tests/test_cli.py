@@ -129,6 +129,23 @@ def test_a_post_cutoff_generator_stops_the_run_before_any_call(project, mock_llm
     assert mock_llm.request_count == 0
 
 
+def test_replicates_are_separate_calls_with_their_number_in_the_key(project, mock_llm):
+    command = seed_run_command(SEED_TEMPLATES[:1])
+    result = run(project, mock_llm, *command, "--generation-replicates", "2",
+                 "--evaluation-replicates", "2")  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    tasks = pd.read_csv(project / "data" / "02_tasks" / "generation_tasks.csv")
+    assert len(tasks) == 12 and set(tasks.replicate) == {1, 2}
+    assert tasks.generation_task_id.str.endswith(("_r1", "_r2")).all()
+    evaluations = pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv")
+    assert len(evaluations) == 12 * 2 * 2 * 2  # templates x judges x replicates
+    # Replicates repeat the same prompt on purpose: none may be answered from another's cache.
+    assert mock_llm.request_count == len(tasks) + len(evaluations)
+    spread = pd.read_csv(project / "data" / "06_summary" / "replicate_spread.csv")
+    assert (spread.n_replicates == 2).all()
+    assert {"mean", "std_between_replicates"} <= set(spread.columns)
+
+
 def test_max_cost_stops_before_the_cap(project, mock_llm):
     # Only gemini-2.5-flash has a price (0.30 / 2.50 USD per M tokens, max_tokens 4096): each of
     # its calls reserves about $0.011 as its worst case and costs about $0.001, so a $0.02 cap

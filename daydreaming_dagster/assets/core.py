@@ -60,12 +60,14 @@ def generation_tasks(
     content_combinations: pd.DataFrame,
     generation_templates: dict[str, str],
     generation_models: pd.DataFrame,
+    experiment_config: ExperimentConfig,
 ) -> MaterializeResult:
     """combination x generation template x active generator; ids are partition keys."""
     table = build_generation_tasks(
         combinations_from_table(content_combinations),
         list(generation_templates),
         generation_models,
+        replicates=experiment_config.generation_replicates,
     )
     return MaterializeResult(value=table, metadata={"generation_tasks": len(table)})
 
@@ -75,7 +77,13 @@ def evaluation_tasks(
     generation_tasks: pd.DataFrame,
     evaluation_templates: dict[str, str],
     evaluation_models: pd.DataFrame,
+    experiment_config: ExperimentConfig,
 ) -> MaterializeResult:
     """generation task x active evaluation template x active judge."""
-    table = build_evaluation_tasks(generation_tasks, list(evaluation_templates), evaluation_models)
+    table = build_evaluation_tasks(
+        generation_tasks,
+        list(evaluation_templates),
+        evaluation_models,
+        replicates=experiment_config.evaluation_replicates,
+    )
     return MaterializeResult(value=table, metadata={"evaluation_tasks": len(table)})

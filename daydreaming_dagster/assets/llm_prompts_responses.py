@@ -27,6 +27,7 @@ from ..data_layout import text_path
 from ..experiment.model_tables import concurrency_limits, price_table
 from ..experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
 from ..experiment.rendering import PromptRenderError
+from ..experiment.tasks import evaluation_replicate_label, replicate_of
 from ..experiment.validity import find_leaks, late_models, load_leak_phrases
 from ..llm_calls.budget import Prices
 from ..resources.data_paths import DataPathsResource
@@ -155,6 +156,7 @@ def generation_llm(
             model=str(task["generation_model"]),
             temperature=float(task["temperature"]),
             max_tokens=int(task["max_tokens"]),
+            replicate=replicate_of(task),
             metadata={
                 "combo_id": str(task["combo_id"]),
                 "template": str(task["generation_template"]),
@@ -255,6 +257,7 @@ def evaluation_llm(
             model=str(task["evaluation_model"]),
             temperature=float(task["temperature"]),
             max_tokens=int(task["max_tokens"]),
+            replicate=evaluation_replicate_label(task),
             metadata={
                 "generation_task_id": generation_id,
                 "generation_response_path": MetadataValue.path(

@@ -62,6 +62,7 @@ class CallSpec:
     temperature: float
     max_tokens: int
     metadata: dict[str, Any]
+    replicate: int | str = 1
 
 
 @dataclass
@@ -113,6 +114,7 @@ def response_metadata(
         "max_tokens": int(record.get("max_tokens") or 0),
         "source": source,
         "attempts": attempts,
+        "replicate": str(record.get("replicate") or 1),
         "path": MetadataValue.path(str(path)),
     }
 
@@ -304,9 +306,15 @@ def materialize_stage(
                     spec.temperature,
                     spec.max_tokens,
                     stage.prices.get(spec.model, Prices(None, None)),
+                    spec.replicate,
                 )
                 wanted = call_key(
-                    base_url, spec.model, request.prompt_sha256, spec.temperature, spec.max_tokens
+                    base_url,
+                    spec.model,
+                    request.prompt_sha256,
+                    spec.temperature,
+                    spec.max_tokens,
+                    spec.replicate,
                 )
                 stored = (
                     stored_answer_matches(stage.response_folder, key, wanted)

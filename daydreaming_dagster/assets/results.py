@@ -15,7 +15,12 @@ from dagster import (
 from ..data_layout import text_path, write_bytes_atomic, write_text_atomic
 from ..experiment.charts import CHARTS
 from ..experiment.score_parsing import parse_score
-from ..experiment.statistics import consensus_high, judge_agreement, judge_bias
+from ..experiment.statistics import (
+    consensus_high,
+    judge_agreement,
+    judge_bias,
+    replicate_spread,
+)
 from ..experiment.summary import all_summaries, to_markdown, top_responses
 from ..resources.data_paths import DataPathsResource
 
@@ -33,6 +38,8 @@ PARSED_SCORE_COLUMNS = [
     "score_line",
     "evaluation_response_path",
     "generation_response_path",
+    "generation_replicate",
+    "evaluation_replicate",
 ]
 
 
@@ -66,6 +73,8 @@ def parse_all(evaluation_tasks: pd.DataFrame, data_paths: DataPathsResource) -> 
                 "generation_response_path": str(
                     text_path(layout.generation_responses, task.generation_task_id)
                 ),
+                "generation_replicate": int(getattr(task, "generation_replicate", 1) or 1),
+                "evaluation_replicate": int(getattr(task, "replicate", 1) or 1),
             }
         )
     table = pd.DataFrame(rows, columns=PARSED_SCORE_COLUMNS)
@@ -115,6 +124,7 @@ def final_results(
     tables["judge_agreement"] = judge_agreement(parsed_scores)
     tables["judge_bias"] = judge_bias(parsed_scores)
     tables["consensus_high"] = consensus_high(parsed_scores)
+    tables["replicate_spread"] = replicate_spread(parsed_scores)
     for name, table in tables.items():
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]

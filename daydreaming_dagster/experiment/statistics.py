@@ -129,3 +129,27 @@ def consensus_high(scores: pd.DataFrame, threshold: float = HIGH_SCORE) -> pd.Da
         ["evaluation_template", "mean_score", "generation_task_id"], ascending=[True, False, True]
     )
     return ordered.reset_index(drop=True)[columns]
+
+
+def replicate_spread(scores: pd.DataFrame) -> pd.DataFrame:
+    """How much repeated generations of the same task differ: per (evaluation template, model,
+    template, combination), each generation replicate's mean score over judges, then the mean
+    and the spread (std, min, max) of those replicate means."""
+    keys = ["evaluation_template", "generation_model", "generation_template", "combo_id"]
+    columns = [*keys, "n_replicates", "mean", "std_between_replicates", "min", "max"]
+    scored = scores.dropna(subset=["score"])
+    if scored.empty or "generation_replicate" not in scored.columns:
+        return pd.DataFrame(columns=columns)
+    per_replicate = scored.groupby([*keys, "generation_replicate"])["score"].mean()
+    table = (
+        per_replicate.groupby(level=keys)
+        .agg(
+            n_replicates="count",
+            mean="mean",
+            std_between_replicates=lambda v: v.std(ddof=1) if len(v) > 1 else float("nan"),
+            min="min",
+            max="max",
+        )
+        .reset_index()
+    )
+    return table[columns]

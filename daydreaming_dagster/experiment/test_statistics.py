@@ -79,3 +79,22 @@ def test_consensus_needs_every_judge_high_and_at_least_two_judges():
     assert high["generation_task_id"].tolist() == ["both_high"]
     assert high.loc[0, "min_score"] == 8.0 and high.loc[0, "n_judges"] == 2
     assert high.loc[0, "generation_response_path"].endswith("both_high.txt")
+
+
+def test_replicate_spread_is_the_spread_of_replicate_means():
+    from .statistics import replicate_spread
+
+    table = scores_table(
+        [
+            ("rubric", "g_r1", "a", 4.0),
+            ("rubric", "g_r1", "b", 6.0),
+            ("rubric", "g_r2", "a", 8.0),
+            ("rubric", "g_r2", "b", 8.0),
+        ]
+    )
+    table["generation_replicate"] = [1, 1, 2, 2]
+    spread = replicate_spread(table)
+    assert len(spread) == 1
+    row = spread.iloc[0]
+    assert (row.n_replicates, row["mean"], row["min"], row["max"]) == (2, 6.5, 5.0, 8.0)
+    assert row.std_between_replicates == pytest.approx(2.1213203)

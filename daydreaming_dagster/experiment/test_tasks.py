@@ -56,3 +56,26 @@ def test_active_parsing_and_requirement():
         parse_active(pd.Series(["maybe"]), "models.csv")
     with pytest.raises(ValueError, match="No active judges"):
         active_only(pd.DataFrame({"active": [False]}), "judges")
+
+
+def test_replicates_get_their_number_in_the_key_and_one_keeps_the_seed_keys():
+    combos = make_combinations(["dearth", "dmn", "creat"], 2)
+    single = build_generation_tasks(combos, ["02_problem_solving"], GEN_MODELS)
+    assert set(single.replicate) == {1}
+    assert "combo_001_02_problem_solving_deepseek/deepseek-r1:free" in set(
+        single.generation_task_id
+    )
+    triple = build_generation_tasks(combos, ["02_problem_solving"], GEN_MODELS, replicates=3)
+    assert len(triple) == 3 * len(single)
+    assert "combo_001_02_problem_solving_deepseek/deepseek-r1:free_r2" in set(
+        triple.generation_task_id
+    )
+    judged = build_evaluation_tasks(triple.head(1), ["rubric"], JUDGES, replicates=2)
+    assert list(judged.evaluation_task_id) == [
+        f"{triple.generation_task_id.iloc[0]}_rubric_j/one_r1",
+        f"{triple.generation_task_id.iloc[0]}_rubric_j/one_r2",
+        f"{triple.generation_task_id.iloc[0]}_rubric_j/two_r1",
+        f"{triple.generation_task_id.iloc[0]}_rubric_j/two_r2",
+    ]
+    with pytest.raises(ValueError, match="at least 1"):
+        build_generation_tasks(combos, ["t"], GEN_MODELS, replicates=0)

@@ -40,6 +40,7 @@ class CallRequest:
     temperature: float
     max_tokens: int
     prices: Prices
+    replicate: int | str = 1
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,7 @@ class CallRunner:
             request.prompt_sha256,
             request.temperature,
             request.max_tokens,
+            request.replicate,
         )
         if self._reuse:
             hit = self._cache.get(key)
@@ -254,6 +256,7 @@ class CallRunner:
                 self._stopped_models.setdefault(request.model, exc)
             return CallOutcome(request, error=exc)
         text, record = self._to_answer(answer)
+        record = {**record, "replicate": request.replicate}
         if record.get("cost_usd") is None:
             computed = request.prices.cost(
                 record.get("prompt_tokens") or 0, record.get("completion_tokens") or 0

@@ -15,9 +15,18 @@ from ..data_layout import write_json_atomic
 
 
 def call_key(
-    base_url: str, model: str, prompt_sha256: str, temperature: float, max_tokens: int
+    base_url: str,
+    model: str,
+    prompt_sha256: str,
+    temperature: float,
+    max_tokens: int,
+    replicate: int | str = 1,
 ) -> str:
-    """Identity of a call; two calls with the same key would be asked the same question."""
+    """Identity of a call; two calls with the same key would be asked the same question.
+
+    Replicates ask the same question on purpose and want a fresh answer each, so any
+    replicate label other than 1 is part of the key (replicate 1 keeps the key it always had).
+    """
     fields = {
         "base_url": base_url.rstrip("/"),
         "model": model,
@@ -25,6 +34,8 @@ def call_key(
         "temperature": float(temperature),
         "max_tokens": int(max_tokens),
     }
+    if str(replicate) != "1":
+        fields["replicate"] = str(replicate)
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode("utf-8")).hexdigest()
 
 
@@ -37,6 +48,7 @@ def call_key_of_record(record: dict[str, Any]) -> str | None:
             record["prompt_sha256"],
             record["temperature"],
             record["max_tokens"],
+            record.get("replicate", 1),
         )
     except (KeyError, TypeError, ValueError):
         return None

@@ -24,6 +24,15 @@ class ExperimentConfig(ConfigurableResource):
     template_names_filter: list[str] | None = Field(
         default=None, description="Only these generation templates (None = all templates)."
     )
+    generation_replicates: int = Field(
+        default=1,
+        description="Answers per generation task; above 1, task ids and partition keys end in "
+        "_r<n>.",
+    )
+    evaluation_replicates: int = Field(
+        default=1,
+        description="Judgements per (generation, template, judge); above 1, ids end in _r<n>.",
+    )
     max_unparsed_share: float = Field(
         default=0.05,
         description="Parse-health check warns when more than this share of judge answers has no "
