@@ -1,0 +1,136 @@
+"""The Dagster UI in a real browser: the asset graph, a materialization launched by a click, and
+the results' metadata (tables and charts) showing up.
+
+Needs Debian's ``chromium`` (``.ci/run`` installs it and sets DAYDREAMING_REQUIRE_BROWSER=1, so
+there a missing browser fails the test instead of skipping it). Screenshots go to
+test-artifacts/ui/.
+"""
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from dagster import AssetKey, DagsterInstance
+
+from .conftest import REPO_ROOT, TEST_API_KEY, make_project
+from .test_cli import seed_run_command
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
+BIN = Path(sys.executable).parent
+# The webserver launches runs itself (no daemon), so runs start without `dagster dev`.
+INSTANCE_YAML = """
+event_log_storage:
+  module: daydreaming_dagster.instance.pooled_sqlite_event_log
+  class: PooledSqliteEventLogStorage
+run_coordinator:
+  module: dagster._core.run_coordinator
+  class: DefaultRunCoordinator
+telemetry:
+  enabled: false
+"""
+
+if CHROMIUM is None and os.environ.get("DAYDREAMING_REQUIRE_BROWSER") != "1":
+    pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"the webserver exited with code {process.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer within {timeout_s} s")
+
+
+def latest_timestamp(home: Path, asset: str) -> float:
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            event = instance.get_latest_materialization_event(AssetKey(asset))
+            return event.timestamp if event else 0.0
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp_path, mock_llm):
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM is not None, "chromium is required here (apt-get install chromium)"
+    project = make_project(tmp_path / "project")
+    home = project / "dagster_home"
+    (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env |= {
+        "DAGSTER_HOME": str(home),
+        "OPENROUTER_BASE_URL": mock_llm.base_url,
+        "OPENROUTER_API_KEY": TEST_API_KEY,
+    }
+    first = subprocess.run(
+        seed_run_command(["02_problem_solving"]),
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert first.returncode == 0, first.stdout + first.stderr
+    before = latest_timestamp(home, "final_results")
+    port = free_port()
+    server = subprocess.Popen(
+        [str(BIN / "dagster-webserver"), "-h", "127.0.0.1", "-p", str(port),
+         "-f", str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")],
+        cwd=project, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(f"{base}/server_info", server)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM,
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+            page.goto(f"{base}/locations/definitions.py/asset-groups/results")
+            page.get_by_text("final_results").first.wait_for(timeout=60_000)
+            page.wait_for_load_state("networkidle")
+            page.screenshot(path=str(ARTIFACTS / "asset_graph_results.png"))
+
+            page.goto(f"{base}/assets/final_results", wait_until="networkidle")
+            skip = page.get_by_role("button", name="Skip")  # Dagster's newsletter dialog
+            if skip.count() and skip.first.is_visible():
+                skip.first.click()
+            page.get_by_role("button", name="Materialize").first.click()
+            deadline = time.monotonic() + 90
+            while latest_timestamp(home, "final_results") <= before:
+                assert time.monotonic() < deadline, "the run launched from the UI did not finish"
+                time.sleep(0.5)
+
+            page.reload(wait_until="networkidle")
+            for key in ("summary", "chart_score_distribution", "chart_judge_agreement"):
+                page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "final_results_metadata.png"), full_page=True)
+            page.get_by_text("[Show Markdown]").nth(1).click()
+            chart = page.locator("img[src^='data:image/png']").first
+            chart.wait_for(timeout=30_000)
+            assert chart.bounding_box()["width"] > 200
+            page.screenshot(path=str(ARTIFACTS / "final_results_chart.png"))
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
