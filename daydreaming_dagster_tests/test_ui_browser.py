@@ -60,6 +60,18 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 90) ->
     raise AssertionError(f"{url} did not answer within {timeout_s} s")
 
 
+def dismiss_community_dialog(page) -> None:
+    """Dagster shows a newsletter dialog once per browser profile, a moment after the first
+    page loads; it covers the page until skipped."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.get_by_role("button", name="Skip").click(timeout=8_000)
+    except PlaywrightTimeout:
+        return  # not shown (already dismissed in this browser profile)
+    page.locator(".dagster-backdrop").first.wait_for(state="detached", timeout=10_000)
+
+
 def latest_timestamp(home: Path, asset: str) -> float:
     os.environ["DAGSTER_HOME"] = str(home)
     try:
@@ -109,12 +121,11 @@ def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp
             page.goto(f"{base}/locations/definitions.py/asset-groups/results")
             page.get_by_text("final_results").first.wait_for(timeout=60_000)
             page.wait_for_load_state("networkidle")
+            dismiss_community_dialog(page)
             page.screenshot(path=str(ARTIFACTS / "asset_graph_results.png"))
 
             page.goto(f"{base}/assets/final_results", wait_until="networkidle")
-            skip = page.get_by_role("button", name="Skip")  # Dagster's newsletter dialog
-            if skip.count() and skip.first.is_visible():
-                skip.first.click()
+            dismiss_community_dialog(page)
             page.get_by_role("button", name="Materialize").first.click()
             deadline = time.monotonic() + 90
             while latest_timestamp(home, "final_results") <= before:
