@@ -425,11 +425,17 @@ def command_run(args: argparse.Namespace) -> int:
             )
         elif not _stopped_the_run(generation):
             reports.append(run_stage(defs, instance, "evaluation", evaluation_keys, llm, layout))
-        results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
+        if any(r.materialized or r.failures for r in reports) or not results_current(layout):
+            results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
+            results_ok = results.success
+        else:
+            results, results_ok = None, True
+            print("Scores and summaries are up to date: nothing was answered since they were made.")
     spent = sum(report.charged_usd for report in reports)
-    print_summary(layout, reports, results.success, spent)
-    print_result_checks(results)
-    failed = any(not r.run_ok or r.failures for r in reports) or not results.success
+    print_summary(layout, reports, results_ok, spent)
+    if results is not None:
+        print_result_checks(results)
+    failed = any(not r.run_ok or r.failures for r in reports) or not results_ok
     return 1 if failed else 0
 
 
@@ -510,6 +516,21 @@ def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
     elif not results_ok:
         print("parsed_scores/final_results failed; see the run in the Dagster UI.")
     print(f"Scores: {layout.parsing / 'parsed_scores.csv'}\nSummaries: {layout.summary}/")
+
+
+def results_current(layout) -> bool:
+    """Whether the summary was made after the task tables and every stored judge answer."""
+    summary = layout.summary / "summary.md"
+    scores = layout.parsing / "parsed_scores.csv"
+    if not (summary.exists() and scores.exists()):
+        return False
+    made = min(summary.stat().st_mtime, scores.stat().st_mtime)
+    inputs = [layout.tasks / "evaluation_tasks.csv", layout.tasks / "generation_tasks.csv"]
+    newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
+    if layout.evaluation_responses.exists():
+        with os.scandir(layout.evaluation_responses) as entries:
+            newest = max([newest, *(e.stat().st_mtime for e in entries if e.is_file())])
+    return newest <= made
 
 
 def print_result_checks(results) -> None:

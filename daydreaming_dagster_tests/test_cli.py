@@ -106,6 +106,7 @@ def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
     assert again.returncode == 0, again.stdout + again.stderr
     assert "generation: nothing to do" in again.stdout
     assert "evaluation: nothing to do" in again.stdout
+    assert "Scores and summaries are up to date" in again.stdout
     assert mock_llm.request_count == 12 + evaluations  # nothing paid twice
     after = run(project, mock_llm, *estimate_command)
     assert estimate_totals(after.stdout)[1:4] == ["60", "60", "0"]

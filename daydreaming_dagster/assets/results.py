@@ -13,7 +13,6 @@ from dagster import (
 )
 
 from ..data_layout import text_path, write_bytes_atomic, write_text_atomic
-from ..experiment.charts import CHARTS
 from ..experiment.score_parsing import parse_score
 from ..experiment.statistics import (
     consensus_high,
@@ -129,6 +128,8 @@ def final_results(
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
     report = "\n\n".join(sections)
+    from ..experiment.charts import CHARTS  # matplotlib: imported only when drawing (~0.4 s)
+
     charts = {}
     for name, draw in CHARTS.items():
         png = draw(parsed_scores)

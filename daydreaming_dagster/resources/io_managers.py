@@ -23,7 +23,11 @@ class CSVIOManager(ConfigurableIOManager):
 
     def handle_output(self, context: OutputContext, obj: pd.DataFrame) -> None:
         path = self._path(context.asset_key.path[-1])
-        write_text_atomic(path, obj.to_csv(index=False))
+        text = obj.to_csv(index=False)
+        # An unchanged table keeps its file (and modification time), so later steps can tell
+        # that nothing they depend on changed.
+        if not (path.exists() and path.read_text(encoding="utf-8") == text):
+            write_text_atomic(path, text)
         context.add_output_metadata({"path": str(path), "rows": len(obj)})
 
     def load_input(self, context: InputContext) -> pd.DataFrame:
