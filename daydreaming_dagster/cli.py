@@ -148,14 +148,25 @@ STAGES = {
 }
 
 
-def _failure_message(result) -> str:
-    from .run_reports import first_failure_message
+def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:
+    """Run tags that make one run cover every partition from ``first_key`` to ``last_key``."""
+    return {
+        "dagster/asset_partition_range_start": first_key,
+        "dagster/asset_partition_range_end": last_key,
+    }
 
-    return first_failure_message(result)
 
-
-def materialize_selection(defs, instance, selection, tags=None, resources=None):
-    """One in-process run of ``selection`` on ``instance``; failures are returned, not raised."""
+def materialize_selection(
+    defs,
+    instance,
+    selection,
+    tags=None,
+    resources=None,
+    partition_key=None,
+    raise_on_error=False,
+):
+    """One in-process run of ``selection`` (with its asset checks) on ``instance``; failures are
+    returned, unless ``raise_on_error``."""
     from dagster import materialize
 
     from .assets.partition_batches import PID_TAG
@@ -167,7 +178,8 @@ def materialize_selection(defs, instance, selection, tags=None, resources=None):
         instance=instance,
         run_config=QUIET_LOGS,
         tags={PID_TAG: str(os.getpid()), **(tags or {})},
-        raise_on_error=False,
+        partition_key=partition_key,
+        raise_on_error=raise_on_error,
     )
 
 
@@ -242,11 +254,7 @@ def run_stage(defs, instance, stage: str, keys: list[str], llm, layout, extra_ta
     if unknown:
         return StageReport(stage, run_ok=False, error=f"{unknown[0]} is not a registered partition")
     ordered = sorted(keys, key=position.__getitem__)
-    tags = {
-        "dagster/asset_partition_range_start": ordered[0],
-        "dagster/asset_partition_range_end": ordered[-1],
-        **(extra_tags or {}),
-    }
+    tags = {**partition_range_tags(ordered[0], ordered[-1]), **(extra_tags or {})}
     print(f"{stage}: {len(keys)} partitions to do", flush=True)
     folder = layout.generation_responses if stage == "generation" else layout.evaluation_responses
     started = time.perf_counter()
@@ -268,13 +276,13 @@ def run_calibration(defs, instance, llm) -> None:
     """Judge the control texts and print how each judge ranked them (a warning if badly)."""
     import pandas as pd
 
-    from .run_reports import check_results
+    from .run_reports import check_results, first_failure_message
 
     result = materialize_selection(
         defs, instance, ["calibration_scores"], resources={**defs.resources, "llm": llm}
     )
     if not result.success:
-        print(f"Calibration failed: {_failure_message(result)}", file=sys.stderr)
+        print(f"Calibration failed: {first_failure_message(result)}", file=sys.stderr)
         return
     table = pd.read_csv(defs.resources["data_paths"].layout.parsing / "calibration_scores.csv")
     wide = table.pivot_table(
@@ -379,7 +387,7 @@ def command_run(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from .cost_estimate import estimate
-    from .run_reports import StageReport, read_report
+    from .run_reports import StageReport, first_failure_message, read_report
 
     home, defs, layout = _prepare(args)
     print(f"Dagster instance: {home}\nData folder: {layout.root.resolve()}", flush=True)
@@ -396,7 +404,7 @@ def command_run(args: argparse.Namespace) -> int:
         if not report_checks(setup):
             return 1
         if not setup.success:
-            print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
+            print(f"Setup failed: {first_failure_message(setup)}", file=sys.stderr)
             return 1
         if args.calibrate:
             run_calibration(defs, instance, llm)
@@ -545,12 +553,13 @@ def command_estimate(args: argparse.Namespace) -> int:
     from dagster import DagsterInstance
 
     from .cost_estimate import estimate, format_estimate
+    from .run_reports import first_failure_message
 
     _home, defs, layout = _prepare(args)
     with DagsterInstance.get() as instance:
         setup = materialize_selection(defs, instance, SETUP_ASSETS)
         if not setup.success:
-            print(f"Setup failed: {_failure_message(setup)}", file=sys.stderr)
+            print(f"Setup failed: {first_failure_message(setup)}", file=sys.stderr)
             return 1
     plan = estimate(layout, defs.resources["llm"].resolved_base_url(), reuse=not args.force)
     print(format_estimate(plan.estimates))

@@ -7,19 +7,18 @@ length of this model's stored answers, or a quarter of max_tokens when it has no
 upper bound assumes every answer runs to max_tokens.
 """
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from .data_layout import DataLayout, record_path, text_path
+from .data_layout import DataLayout, read_records, text_path
 from .experiment.model_tables import load_models, price_table
 from .experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
 from .experiment.tasks import evaluation_replicate_label
 from .llm_calls.budget import Prices, estimated_prompt_tokens
-from .llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
+from .llm_calls.response_cache import ResponseCache, call_key, stored_record_for_call
 from .resources.llm_client import prompt_digest
 
 
@@ -48,20 +47,10 @@ class ModelEstimate:
         return self.prices.cost(self.prompt_tokens, self.max_completion_tokens)
 
 
-def _records(folder: Path) -> list[dict]:
-    records = []
-    for path in folder.glob("*.json") if folder.exists() else []:
-        try:
-            records.append(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError):
-            continue
-    return records
-
-
 def mean_completion_tokens(folder: Path) -> dict[str, float]:
     """model -> mean completion tokens of its stored answers."""
     totals: dict[str, list[int]] = defaultdict(list)
-    for record in _records(folder):
+    for record in read_records(folder):
         if record.get("completion_tokens"):
             totals[str(record.get("requested_model"))].append(int(record["completion_tokens"]))
     return {model: sum(v) / len(v) for model, v in totals.items()}
@@ -92,18 +81,9 @@ class AnsweredCalls:
         partition) or "todo" (a call is needed)."""
         if not self._reuse:
             return "todo"
-        if self._partition_holds(folder, partition, key):
+        if stored_record_for_call(folder, partition, key) is not None:
             return "stored"
         return "cached" if self._cache.path_for(key).exists() else "todo"
-
-    def _partition_holds(self, folder: Path, partition: str, key: str) -> bool:
-        path = record_path(folder, partition)
-        if not (path.exists() and text_path(folder, partition).exists()):
-            return False
-        try:
-            return call_key_of_record(json.loads(path.read_text(encoding="utf-8"))) == key
-        except (OSError, ValueError):
-            return False
 
 
 def _read_templates(folder: Path, names: set[str]) -> dict[str, str]:

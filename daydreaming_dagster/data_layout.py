@@ -106,18 +106,37 @@ def record_path(folder: Path, partition_key: str) -> Path:
     return folder / f"{key_to_file_stem(partition_key)}.json"
 
 
-def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
+def read_record(folder: Path, partition_key: str) -> dict[str, Any] | None:
+    """A partition's call record, or None when it is missing or unreadable."""
+    try:
+        return json.loads(record_path(folder, partition_key).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_records(folder: Path) -> list[dict[str, Any]]:
+    """Every readable call record in ``folder`` (none if the folder does not exist yet)."""
+    records = []
+    for path in sorted(folder.glob("*.json")) if folder.exists() else []:
+        try:
+            records.append(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError):
+            continue
+    return records
+
+
+def write_bytes_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write via a temporary file and rename, so a crash never leaves a half-written file.
 
     ``durable`` also flushes the data to disk before the rename, so the file survives a power
-    cut too; files that can be rebuilt for free (rendered prompts) skip that cost.
+    cut too; files that can be rebuilt for free (prompts, charts) skip that cost.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.chmod(tmp, READABLE)  # mkstemp makes files private (0600); these are shared results
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
@@ -127,18 +146,9 @@ def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
         raise
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """``write_text_atomic`` for binary files (charts)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, READABLE)  # mkstemp makes files private (0600); these are shared results
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def write_text_atomic(path: Path, text: str, durable: bool = True) -> None:
+    """``write_bytes_atomic`` for UTF-8 text, written exactly as given (no newline changes)."""
+    write_bytes_atomic(path, text.encode("utf-8"), durable)
 
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from dagster import AssetKey, ExecuteInProcessResult
 
+from .data_layout import read_records
+
 
 @dataclass
 class StageReport:
@@ -86,11 +88,7 @@ def usage_by_model(folders: list[Path]) -> list[dict]:
     )
     unpriced: set[str] = set()
     for folder in folders:
-        for path in sorted(folder.glob("*.json")) if folder.exists() else []:
-            try:
-                record = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                continue
+        for record in read_records(folder):
             model = str(record.get("requested_model"))
             row = totals[model]
             row["answers"] += 1

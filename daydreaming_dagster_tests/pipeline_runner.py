@@ -8,10 +8,9 @@ from dagster import (
     DagsterInstance,
     Definitions,
     ExecuteInProcessResult,
-    materialize,
 )
 
-from daydreaming_dagster.cli import SETUP_ASSETS
+from daydreaming_dagster.cli import SETUP_ASSETS, materialize_selection
 
 
 def run_assets(
@@ -21,13 +20,8 @@ def run_assets(
     partition_key: str | None = None,
     raise_on_error: bool = True,
 ) -> ExecuteInProcessResult:
-    return materialize(
-        [*defs.assets, *(defs.asset_checks or [])],
-        selection=selection,
-        resources=defs.resources,
-        instance=instance,
-        partition_key=partition_key,
-        raise_on_error=raise_on_error,
+    return materialize_selection(
+        defs, instance, selection, partition_key=partition_key, raise_on_error=raise_on_error
     )
 
 

@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from dagster import DagsterInstance, ExecuteInProcessResult, materialize
+from dagster import DagsterInstance, ExecuteInProcessResult
 
+from daydreaming_dagster.cli import materialize_selection, partition_range_tags
 from daydreaming_dagster.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.definitions import build_definitions
 from daydreaming_dagster.llm_calls.failures import FailureKind
@@ -124,16 +125,11 @@ class Seed:
         """One batch run over every partition of the stage (what ``daydreaming run`` does)."""
         defs = self.defs(**llm_settings)
         keys = self.keys(stage)
-        return materialize(
-            list(defs.assets),
-            selection=selection or STAGES[stage].selection,
-            resources=defs.resources,
-            instance=self.instance,
-            tags={
-                "dagster/asset_partition_range_start": keys[0],
-                "dagster/asset_partition_range_end": keys[-1],
-            },
-            raise_on_error=False,
+        return materialize_selection(
+            defs,
+            self.instance,
+            selection or STAGES[stage].selection,
+            tags=partition_range_tags(keys[0], keys[-1]),
         )
 
     def write_prompts(self, stage: str) -> dict[str, Call]:

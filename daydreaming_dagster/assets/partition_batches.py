@@ -9,7 +9,6 @@ are the record: a partition's call record (.json) is written before its text (.t
 atomically, so after a crash a text file always has its record and no file is half-written.
 """
 
-import json
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ from ..data_layout import record_path, text_path, write_json_atomic, write_text_
 from ..llm_calls.budget import CostBudget, Prices, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
-from ..llm_calls.response_cache import ResponseCache, call_key, call_key_of_record
+from ..llm_calls.response_cache import ResponseCache, call_key, stored_record_for_call
 from ..llm_calls.slots import CallSlots, default_slots_root
 from ..resources.llm_client import (
     LLMClientResource,
@@ -117,18 +116,6 @@ def response_metadata(
         "replicate": str(record.get("replicate") or 1),
         "path": MetadataValue.path(str(path)),
     }
-
-
-def stored_answer_matches(folder: Path, key: str, wanted_call_key: str) -> dict | None:
-    """The stored call record of this partition if it answers exactly this call, else None."""
-    record_file, answer_file = record_path(folder, key), text_path(folder, key)
-    if not (record_file.exists() and answer_file.exists()):
-        return None
-    try:
-        record = json.loads(record_file.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return record if call_key_of_record(record) == wanted_call_key else None
 
 
 PID_TAG = "daydreaming/cli_pid"
@@ -317,7 +304,7 @@ def materialize_stage(
                     spec.replicate,
                 )
                 stored = (
-                    stored_answer_matches(stage.response_folder, key, wanted)
+                    stored_record_for_call(stage.response_folder, key, wanted)
                     if llm.reuse_stored_responses
                     else None
                 )

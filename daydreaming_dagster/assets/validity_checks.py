@@ -6,12 +6,10 @@ and so every model call) is materialized; ``daydreaming run`` then stops and nam
 The generation step repeats the same tests itself, so no path reaches a model without them.
 """
 
-import json
-
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from ..data_layout import record_path
+from ..data_layout import read_record
 from ..experiment.validity import (
     TRAINING_CUTOFF,
     Leak,
@@ -94,9 +92,9 @@ def truncated_flags(parsed_scores: pd.DataFrame, data_paths: DataPathsResource) 
     folder = data_paths.layout.generation_responses
     flags = []
     for generation_id in parsed_scores["generation_task_id"].drop_duplicates():
-        path = record_path(folder, str(generation_id))
-        if path.exists():
-            flags.append(bool(json.loads(path.read_text(encoding="utf-8")).get("truncated")))
+        record = read_record(folder, str(generation_id))
+        if record is not None:
+            flags.append(bool(record.get("truncated")))
     return flags
 
 

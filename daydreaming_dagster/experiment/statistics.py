@@ -94,6 +94,42 @@ def judge_bias(scores: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
+def per_generation(scores: pd.DataFrame) -> pd.DataFrame:
+    """One row per judged generation and evaluation template: how many judges scored it, their
+    lowest and mean score, and where the answer is."""
+    columns = [
+        *ITEM,
+        "combo_id",
+        "generation_template",
+        "generation_model",
+        "n_judges",
+        "min_score",
+        "mean_score",
+        "generation_response_path",
+    ]
+    scored = scores.dropna(subset=["score"])
+    if scored.empty:
+        return pd.DataFrame(columns=columns)
+    grouped = scored.groupby(ITEM).agg(
+        combo_id=("combo_id", "first"),
+        generation_template=("generation_template", "first"),
+        generation_model=("generation_model", "first"),
+        n_judges=("evaluation_model", "nunique"),
+        min_score=("score", "min"),
+        mean_score=("score", "mean"),
+        generation_response_path=("generation_response_path", "first"),
+    )
+    return grouped.reset_index()[columns]
+
+
+def best_first(table: pd.DataFrame) -> pd.DataFrame:
+    """Per evaluation template, highest mean score first (ties by generation id)."""
+    ordered = table.sort_values(
+        ["evaluation_template", "mean_score", "generation_task_id"], ascending=[True, False, True]
+    )
+    return ordered.reset_index(drop=True)
+
+
 def consensus_high(scores: pd.DataFrame, threshold: float = HIGH_SCORE) -> pd.DataFrame:
     """Generations that every judge who scored them rated at least ``threshold`` (two judges at
     least), with the path of the answer, per evaluation template."""
@@ -108,27 +144,9 @@ def consensus_high(scores: pd.DataFrame, threshold: float = HIGH_SCORE) -> pd.Da
         "mean_score",
         "generation_response_path",
     ]
-    scored = scores.dropna(subset=["score"])
-    if scored.empty:
-        return pd.DataFrame(columns=columns)
-    grouped = (
-        scored.groupby(ITEM)
-        .agg(
-            generation_model=("generation_model", "first"),
-            generation_template=("generation_template", "first"),
-            combo_id=("combo_id", "first"),
-            n_judges=("evaluation_model", "nunique"),
-            min_score=("score", "min"),
-            mean_score=("score", "mean"),
-            generation_response_path=("generation_response_path", "first"),
-        )
-        .reset_index()
-    )
-    chosen = grouped[(grouped["n_judges"] >= 2) & (grouped["min_score"] >= threshold)]
-    ordered = chosen.sort_values(
-        ["evaluation_template", "mean_score", "generation_task_id"], ascending=[True, False, True]
-    )
-    return ordered.reset_index(drop=True)[columns]
+    table = per_generation(scores)
+    chosen = table[(table["n_judges"] >= 2) & (table["min_score"] >= threshold)]
+    return best_first(chosen)[columns]
 
 
 def replicate_spread(scores: pd.DataFrame) -> pd.DataFrame:

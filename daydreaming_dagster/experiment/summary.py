@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .statistics import HIGH_SCORE, bootstrap_mean_ci
+from .statistics import HIGH_SCORE, best_first, bootstrap_mean_ci, per_generation
 
 SUMMARY_DIMENSIONS = {
     "by_generation_model": "generation_model",
@@ -93,25 +93,7 @@ def top_responses(scores: pd.DataFrame, n: int = 10) -> pd.DataFrame:
         "n_judges",
         "generation_response_path",
     ]
-    scored = scores.dropna(subset=["score"])
-    if scored.empty:
-        return pd.DataFrame(columns=columns)
-    keys = ["evaluation_template", "generation_task_id"]
-    grouped = (
-        scored.groupby(keys)
-        .agg(
-            combo_id=("combo_id", "first"),
-            generation_template=("generation_template", "first"),
-            generation_model=("generation_model", "first"),
-            mean_score=("score", "mean"),
-            n_judges=("evaluation_model", "nunique"),
-            generation_response_path=("generation_response_path", "first"),
-        )
-        .reset_index()
-    )
-    ranked = grouped.sort_values(
-        ["evaluation_template", "mean_score", "generation_task_id"], ascending=[True, False, True]
-    )
+    ranked = best_first(per_generation(scores))
     return ranked.groupby("evaluation_template").head(n).reset_index(drop=True)[columns]
 
 

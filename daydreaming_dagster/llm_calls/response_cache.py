@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data_layout import write_json_atomic
+from ..data_layout import read_record, text_path, write_json_atomic
 
 
 def call_key(
@@ -52,6 +52,14 @@ def call_key_of_record(record: dict[str, Any]) -> str | None:
         )
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def stored_record_for_call(folder: Path, partition_key: str, wanted_key: str) -> dict | None:
+    """The partition's stored call record if its answer is exactly this call's, else None."""
+    if not text_path(folder, partition_key).exists():
+        return None
+    record = read_record(folder, partition_key)
+    return record if record is not None and call_key_of_record(record) == wanted_key else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ part of Dagster config (which the UI shows) and never reaches a file, a log line
 import hashlib
 import os
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,14 +64,6 @@ class LLMResponse:
         record = asdict(self)
         record.pop("text")
         return record
-
-    @classmethod
-    def from_record(cls, text: str, record: dict[str, Any]) -> "LLMResponse":
-        """An answer back from its stored text and call record."""
-        values = {f.name: record.get(f.name) for f in fields(cls) if f.name != "text"}
-        if values["cost_source"] is None:
-            values["cost_source"] = "reported" if values["cost_usd"] is not None else "unknown"
-        return cls(text=text, **values)
 
 
 def prompt_digest(prompt: str) -> str:
