@@ -102,11 +102,12 @@ def kill_run(proc: subprocess.Popen) -> tuple[float, list[psutil.Process]]:
 
 
 def judging_processes(parent: psutil.Process) -> list[psutil.Process]:
-    """The evaluation process ``daydreaming run`` starts (``... cli _evaluate ...``)."""
+    """The judging process ``daydreaming run`` forks (same command line as its parent)."""
     found = []
+    command = parent.cmdline()
     for child in parent.children():
         try:
-            if "_evaluate" in child.cmdline():
+            if child.cmdline() == command:
                 found.append(child)
         except psutil.NoSuchProcess:
             continue
@@ -249,8 +250,8 @@ def test_judging_process_does_not_outlive_a_killed_run(project, slow_mock):
     parent = psutil.Process(first.pid)
     judging: list[psutil.Process] = []
     try:
-        # Hold the judging process at its very start (Python is still starting), so the run is
-        # reliably killed before the judge is up: what a slow machine or an early kill does.
+        # Hold the judging process as soon as it exists, so the run is reliably killed before
+        # the judge is up: what a slow machine or an early kill does.
         wait_for(lambda: bool(judging_processes(parent)), first, "the judging process")
         judging = judging_processes(parent)
         for process in judging:

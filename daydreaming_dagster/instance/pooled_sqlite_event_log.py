@@ -10,14 +10,15 @@ power cut can lose the last few commits.
 """
 
 import os
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections import OrderedDict, defaultdict
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from dagster import Field, StringSource
+from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import AssetKeyTable
+from dagster._core.storage.event_log.schema import AssetKeyTable, SqlEventLogStorageTable
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
@@ -27,6 +28,11 @@ from dagster._serdes import ConfigurableClassData
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
+
+# Dagster writes the events it marks as one batch (a run's planned events, one per partition and
+# asset) through ``store_event_batch`` only when this variable is set; buffers stay per batch.
+EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
+EVENT_BATCH_SIZE = "10000"
 
 # Engines for this many shards (the index plus recent runs) stay open; older ones are disposed,
 # so a long-lived webserver does not collect one open file per run it ever read.
@@ -56,6 +62,8 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
         self._tables_present: set[str] = set()
         self._asset_key_index_cols: bool | None = None
+        # Every process that loads this storage (CLI, run workers, webserver) writes batches.
+        os.environ.setdefault(EVENT_BATCH_SIZE_ENV, EVENT_BATCH_SIZE)
         super().__init__(base_dir or default_base_dir(), inst_data)
 
     @classmethod
@@ -128,6 +136,32 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         )
         if updated.rowcount == 0:
             conn.execute(AssetKeyTable.insert().values(asset_key=key, **values))
+
+    def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
+        """A batch of asset events in one transaction per database instead of two per event.
+
+        A run over 600 partitions starts with 1,200 planned events; stored one by one they took
+        about 1.3 ms each. The rows written are exactly those ``store_event`` writes; any other
+        kind of event in the batch still goes through ``store_event``.
+        """
+        by_run: defaultdict[str, list[EventLogEntry]] = defaultdict(list)
+        for event in events:
+            if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS:
+                by_run[event.run_id].append(event)
+            else:
+                self.store_event(event)
+        for run_id, batch in by_run.items():
+            rows = [self._event_to_row(event) for event in batch]
+            with self.run_connection(run_id) as conn:
+                conn.execute(SqlEventLogStorageTable.insert(), rows)
+            with self.index_connection() as conn:
+                ids = [
+                    conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
+                    for row in rows
+                ]
+                self._store_asset_event_tags(conn, batch, ids)
+                for event, event_id in zip(batch, ids, strict=True):
+                    self._store_asset_event(conn, event, event_id)
 
     def upgrade(self) -> None:
         self._tables_present.clear()

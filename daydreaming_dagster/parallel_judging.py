@@ -1,0 +1,209 @@
+"""Judge in two processes at once: a forked judging process, then the main one too.
+
+Dagster executes a run's steps in one process, and a batch run's bookkeeping (events for every
+partition, files, HTTP) is CPU-bound against a fast endpoint. One process judging every partition
+keeps one core busy while the main process, its generations done, waits. So the pending evaluation
+keys are cut into contiguous chunks, each judged by its own batch run: the judging process takes
+chunks from the front as soon as it is told what to do (each evaluation waits for its generation,
+so judging overlaps generation), and the main process takes chunks from the back once its
+generation run is over. Each chunk is an ordinary Dagster run over a partition range, so the UI's
+per-partition status and failure marks mean exactly what they mean for any other run.
+
+The judging process is forked after setup, between two uses of the instance (so no database
+connection is shared), and starts in milliseconds with everything already imported instead of
+importing Dagster again. Where ``fork`` does not exist it is spawned, and prepares the
+definitions itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import multiprocessing
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .run_reports import StageReport, read_report, write_report
+
+CHUNKS = 6  # enough for two processes to balance; each chunk is one run (about 0.2 s of overhead)
+MIN_CHUNK = 50  # smaller selections are judged in fewer, larger runs
+
+
+def chunk_slices(count: int, chunks: int = CHUNKS, min_size: int = MIN_CHUNK) -> list[slice]:
+    """Contiguous, nearly equal slices covering ``range(count)``: ``chunks`` of them, fewer when
+    that would make a slice smaller than ``min_size``."""
+    if count <= 0:
+        return []
+    number = max(1, min(chunks, count // max(min_size, 1)))
+    size = math.ceil(count / number)
+    return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+
+
+class ChunkQueue:
+    """Chunk numbers shared by the two processes: the judging one takes from the front, the main
+    one from the back, so each chunk is judged exactly once and neither waits for the other."""
+
+    def __init__(self, context: Any):
+        self._lock = context.Lock()
+        self._front = context.RawValue("i", 0)
+        self._back = context.RawValue("i", 0)  # one past the last chunk not yet taken
+        self._stopped = context.RawValue("b", 0)
+
+    def fill(self, count: int) -> None:
+        with self._lock:
+            self._front.value, self._back.value, self._stopped.value = 0, count, 0
+
+    def take_front(self) -> int | None:
+        with self._lock:
+            if self._stopped.value or self._front.value >= self._back.value:
+                return None
+            self._front.value += 1
+            return self._front.value - 1
+
+    def take_back(self) -> int | None:
+        with self._lock:
+            if self._stopped.value or self._front.value >= self._back.value:
+                return None
+            self._back.value -= 1
+            return self._back.value
+
+    def stop(self) -> None:
+        """No chunk is handed out after this (a rejected key or exhausted credit)."""
+        with self._lock:
+            self._stopped.value = 1
+
+
+@dataclass
+class Assignment:
+    """What the main process tells the judging process once setup and planning are done."""
+
+    invocation: str
+    keys: list[str]  # pending evaluation keys, in partition registration order
+    wait_for_generation_run: bool
+
+
+@dataclass
+class ChunkResults:
+    reports: list[StageReport] = field(default_factory=list)
+
+    def merged(self, label: str = "evaluation") -> StageReport:
+        total = StageReport(label)
+        for report in self.reports:
+            total.run_ok = total.run_ok and report.run_ok
+            total.materialized += report.materialized
+            total.called += report.called
+            total.reused += report.reused
+            total.charged_usd += report.charged_usd
+            total.failures.update(report.failures)
+            total.error = total.error or report.error
+        return total
+
+
+def judge_chunks(take, queue: ChunkQueue, judge_range, keys: list[str]) -> ChunkResults:
+    """Judge chunks handed out by ``take`` until none is left; stop both processes early when a
+    chunk's failures say no further call can succeed."""
+    from .cli import stopped_the_run
+
+    slices = chunk_slices(len(keys))
+    results = ChunkResults()
+    while (number := take()) is not None:
+        report = judge_range(keys[slices[number]])
+        results.reports.append(report)
+        if stopped_the_run(report):
+            queue.stop()
+    return results
+
+
+def _judging_main(
+    args: argparse.Namespace,
+    prepared: tuple | None,
+    assignment: Assignment,
+    queue: ChunkQueue,
+    report_path: str,
+    ledger: str | None,
+) -> None:
+    """Body of the judging process: judge chunks from the front, then write what happened."""
+    from dagster import DagsterInstance
+
+    from .cli import _llm_for, _prepare, exit_with_parent, judge_range_fn, wait_for_generation_run
+
+    exit_with_parent(args.parent_pid)
+    _home, defs, _layout = prepared or _prepare(args)
+    llm = _llm_for(args, Path(ledger) if ledger else None)
+    with DagsterInstance.get() as instance:
+        if assignment.wait_for_generation_run:
+            wait_for_generation_run(instance, assignment.invocation)
+        judge = judge_range_fn(defs, instance, llm)
+        results = judge_chunks(queue.take_front, queue, judge, assignment.keys)
+    write_report(Path(report_path), results.merged())
+
+
+class JudgingProcess:
+    """The second judging process and the chunk queue it shares with the main process.
+
+    Start it with no Dagster instance open in this process: a forked child must not inherit
+    open database connections.
+    """
+
+    def __init__(
+        self,
+        args: argparse.Namespace,
+        prepared: tuple,
+        assignment: Assignment,
+        work: Path,
+        ledger: Path | None,
+    ):
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        self._keys = assignment.keys
+        self.queue = ChunkQueue(context)
+        self.queue.fill(len(chunk_slices(len(assignment.keys))))
+        self._report = work / "judging-report.json"
+        child_args = argparse.Namespace(**vars(args), parent_pid=os.getpid())
+        self._process = context.Process(
+            target=_judging_main,
+            args=(
+                child_args,
+                prepared if method == "fork" else None,
+                assignment,
+                self.queue,
+                str(self._report),
+                str(ledger) if ledger else None,
+            ),
+            name="daydreaming-judging",
+        )
+        self.started_at = time.perf_counter()
+        self._process.start()
+
+    @property
+    def pid(self) -> int | None:
+        return self._process.pid
+
+    def close(self) -> None:
+        """Stop the judging process if this process is leaving before ``finish`` (an error)."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+
+    def judge_from_back(self, judge_range) -> ChunkResults:
+        """The main process's share: chunks from the back until the two meet."""
+        return judge_chunks(self.queue.take_back, self.queue, judge_range, self._keys)
+
+    def finish(self, own: ChunkResults) -> StageReport:
+        """Wait for the judging process and combine its report with the main process's chunks."""
+        self._process.join()
+        reports = list(own.reports)
+        if self._report.exists():
+            reports.append(read_report(self._report))
+        elif self._process.exitcode != 0:
+            reports.append(
+                StageReport(
+                    "evaluation",
+                    run_ok=False,
+                    error=f"the judging process exited with code {self._process.exitcode}",
+                )
+            )
+        return ChunkResults(reports).merged()
