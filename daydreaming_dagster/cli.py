@@ -134,6 +134,7 @@ def use_project_instance(dagster_home: str) -> Path:
     return home
 
 
+UP_TO_DATE = "Scores and summaries are up to date: nothing was answered since they were made."
 STOPPING_KINDS = ("rejected_key", "out_of_credit", "not_configured")
 INVOCATION_TAG = "daydreaming/invocation"
 STAGES = {
@@ -440,9 +441,7 @@ def command_run(args: argparse.Namespace) -> int:
                 results_ok = results.success
             else:
                 results, results_ok = None, True
-                print(
-                    "Scores and summaries are up to date: nothing was answered since they were made."
-                )
+                print(UP_TO_DATE)
     finally:
         if judging is not None:
             judging.close()

@@ -156,7 +156,9 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 conn.execute(SqlEventLogStorageTable.insert(), rows)
             with self.index_connection() as conn:
                 ids = [
-                    conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
+                    conn.execute(
+                        SqlEventLogStorageTable.insert().values(**row)
+                    ).inserted_primary_key[0]
                     for row in rows
                 ]
                 self._store_asset_event_tags(conn, batch, ids)
