@@ -33,13 +33,19 @@ MIN_CHUNK = 50  # smaller selections are judged in fewer, larger runs
 
 
 def chunk_slices(count: int, chunks: int = CHUNKS, min_size: int = MIN_CHUNK) -> list[slice]:
-    """Contiguous, nearly equal slices covering ``range(count)``: ``chunks`` of them, fewer when
-    that would make a slice smaller than ``min_size``."""
+    """Contiguous slices covering ``range(count)``: ``chunks`` of them (fewer when ``count`` is
+    small), largest at both ends and smallest in the middle. The two processes take chunks from
+    opposite ends and meet in the middle, so the last chunks taken are short and neither process
+    idles long waiting for the other to finish."""
     if count <= 0:
         return []
     number = max(1, min(chunks, count // max(min_size, 1)))
-    size = math.ceil(count / number)
-    return [slice(start, min(start + size, count)) for start in range(0, count, size)]
+    weights = [(number + 1) // 2 - min(i, number - 1 - i) for i in range(number)]
+    bounds, running = [0], 0
+    for weight in weights:
+        running += weight
+        bounds.append(round(count * running / sum(weights)))
+    return [slice(start, end) for start, end in zip(bounds, bounds[1:]) if end > start]
 
 
 class ChunkQueue:

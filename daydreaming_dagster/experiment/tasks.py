@@ -65,6 +65,7 @@ def build_generation_tasks(
     replicates: int = 1,
 ) -> pd.DataFrame:
     """combination x template x active model (x replicate), in that nesting order."""
+    model_rows = list(models.itertuples(index=False))  # once, not once per combination
     rows = [
         {
             "generation_task_id": with_replicate(
@@ -80,7 +81,7 @@ def build_generation_tasks(
         }
         for combo in combinations
         for template in templates
-        for m in models.itertuples(index=False)
+        for m in model_rows
         for r in _replicate_numbers(replicates)
     ]
     table = pd.DataFrame(rows, columns=GENERATION_TASK_COLUMNS)
@@ -95,6 +96,7 @@ def build_evaluation_tasks(
     replicates: int = 1,
 ) -> pd.DataFrame:
     """generation task x evaluation template x active judge (x replicate)."""
+    model_rows = list(models.itertuples(index=False))  # once, not once per generation
     rows = [
         {
             "evaluation_task_id": with_replicate(
@@ -114,7 +116,7 @@ def build_evaluation_tasks(
         }
         for g in generation_tasks.itertuples(index=False)
         for template in templates
-        for m in models.itertuples(index=False)
+        for m in model_rows
         for r in _replicate_numbers(replicates)
     ]
     table = pd.DataFrame(rows, columns=EVALUATION_TASK_COLUMNS)
