@@ -18,11 +18,11 @@ definitions itself.
 from __future__ import annotations
 
 import argparse
-import math
 import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,7 @@ def chunk_slices(count: int, chunks: int = CHUNKS, min_size: int = MIN_CHUNK) ->
     for weight in weights:
         running += weight
         bounds.append(round(count * running / sum(weights)))
-    return [slice(start, end) for start, end in zip(bounds, bounds[1:]) if end > start]
+    return [slice(start, end) for start, end in pairwise(bounds) if end > start]
 
 
 class ChunkQueue:

@@ -10,7 +10,7 @@ power cut can lose the last few commits.
 """
 
 import os
-from collections import OrderedDict, defaultdict
+from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
@@ -141,29 +141,37 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         """A batch of asset events in one transaction per database instead of two per event.
 
         A run over 600 partitions starts with 1,200 planned events; stored one by one they took
-        about 1.3 ms each. The rows written are exactly those ``store_event`` writes; any other
-        kind of event in the batch still goes through ``store_event``.
+        about 1.3 ms each. The rows written, and their order, are exactly those of calling
+        ``store_event`` for each event; other kinds of event still go through ``store_event``.
         """
-        by_run: defaultdict[str, list[EventLogEntry]] = defaultdict(list)
+        group: list[EventLogEntry] = []
         for event in events:
+            if group and event.run_id != group[0].run_id:
+                self._store_asset_events(group)
+                group = []
             if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS:
-                by_run[event.run_id].append(event)
-            else:
-                self.store_event(event)
-        for run_id, batch in by_run.items():
-            rows = [self._event_to_row(event) for event in batch]
-            with self.run_connection(run_id) as conn:
-                conn.execute(SqlEventLogStorageTable.insert(), rows)
-            with self.index_connection() as conn:
-                ids = [
-                    conn.execute(
-                        SqlEventLogStorageTable.insert().values(**row)
-                    ).inserted_primary_key[0]
-                    for row in rows
-                ]
-                self._store_asset_event_tags(conn, batch, ids)
-                for event, event_id in zip(batch, ids, strict=True):
-                    self._store_asset_event(conn, event, event_id)
+                group.append(event)
+                continue
+            if group:
+                self._store_asset_events(group)
+                group = []
+            self.store_event(event)
+        if group:
+            self._store_asset_events(group)
+
+    def _store_asset_events(self, events: list[EventLogEntry]) -> None:
+        """``store_event`` for asset events of one run, in two transactions."""
+        rows = [self._event_to_row(event) for event in events]
+        with self.run_connection(events[0].run_id) as conn:
+            conn.execute(SqlEventLogStorageTable.insert(), rows)
+        with self.index_connection() as conn:
+            ids = [
+                conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
+                for row in rows
+            ]
+            self._store_asset_event_tags(conn, events, ids)
+            for event, event_id in zip(events, ids, strict=True):
+                self._store_asset_event(conn, event, event_id)
 
     def upgrade(self) -> None:
         self._tables_present.clear()

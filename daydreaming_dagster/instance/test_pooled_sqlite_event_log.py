@@ -1,0 +1,61 @@
+import sqlite3
+from pathlib import Path
+
+from dagster import (
+    AssetExecutionContext,
+    DagsterInstance,
+    StaticPartitionsDefinition,
+    asset,
+    materialize,
+)
+from dagster._core.events import DagsterEventType
+
+from .pooled_sqlite_event_log import PooledSqliteEventLogStorage
+
+PARTITIONS = StaticPartitionsDefinition(["a", "b", "c", "d"])
+
+
+@asset(partitions_def=PARTITIONS)
+def numbers(context: AssetExecutionContext) -> None:
+    context.log.info(f"partition {context.partition_key}")
+
+
+def events_of_real_runs():
+    """Every event of four partitioned runs (planned events, materializations, step and run
+    events, log lines), as Dagster recorded them."""
+    with DagsterInstance.ephemeral() as instance:
+        runs = [materialize([numbers], instance=instance, partition_key=k) for k in "abcd"]
+        return [
+            record.event_log_entry
+            for result in runs
+            for record in instance.get_records_for_run(result.run_id, limit=10_000).records
+        ]
+
+
+def rows(db: Path, table: str) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "id"]
+        return conn.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY rowid").fetchall()
+
+
+def test_a_batch_writes_exactly_what_storing_one_by_one_writes(tmp_path):
+    events = events_of_real_runs()
+    kinds = {e.dagster_event_type for e in events if e.is_dagster_event}
+    assert {DagsterEventType.ASSET_MATERIALIZATION_PLANNED, DagsterEventType.ASSET_MATERIALIZATION,
+            DagsterEventType.STEP_START} <= kinds  # fmt: skip
+    (tmp_path / "one").mkdir()
+    (tmp_path / "batch").mkdir()
+    one_by_one = PooledSqliteEventLogStorage(str(tmp_path / "one"))
+    batched = PooledSqliteEventLogStorage(str(tmp_path / "batch"))
+    for event in events:
+        one_by_one.store_event(event)
+    for start in range(0, len(events), 7):  # batches that mix asset and other events
+        batched.store_event_batch(events[start : start + 7])
+    one_by_one.dispose()
+    batched.dispose()
+    for db in sorted(p.name for p in (tmp_path / "one").glob("*.db")):
+        tables = ["event_logs"] + (["asset_keys", "asset_event_tags"] if db == "index.db" else [])
+        for table in tables:
+            expected = rows(tmp_path / "one" / db, table)
+            assert rows(tmp_path / "batch" / db, table) == expected, (db, table)
+    assert len(rows(tmp_path / "one" / "index.db", "event_logs")) >= 8
