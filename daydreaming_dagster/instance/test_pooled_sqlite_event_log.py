@@ -33,8 +33,13 @@ def events_of_real_runs():
 
 
 def rows(db: Path, table: str) -> list[tuple]:
+    """The table's rows, without the row id and the columns SQLite fills with the wall clock."""
     with sqlite3.connect(db) as conn:
-        names = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] != "id"]
+        names = [
+            name
+            for _, name, _, _, default, _ in conn.execute(f"PRAGMA table_info({table})")
+            if name != "id" and "CURRENT_TIMESTAMP" not in str(default).upper()
+        ]
         return conn.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY rowid").fetchall()
 
 
