@@ -4,8 +4,8 @@ Dagster executes a run's steps in one process, and a batch run's bookkeeping (ev
 partition, files, HTTP) is CPU-bound against a fast endpoint. One process judging every partition
 keeps one core busy while the main process, its generations done, waits. So the pending evaluation
 keys are cut into contiguous chunks, each judged by its own batch run: the judging process takes
-chunks from the front as soon as it is told what to do (each evaluation waits for its generation,
-so judging overlaps generation), and the main process takes chunks from the back once its
+chunks from the front while generation runs (each evaluation waits for its generation, so
+judging overlaps generation), and the main process takes chunks from the back once its
 generation run is over. Each chunk is an ordinary Dagster run over a partition range, so the UI's
 per-partition status and failure marks mean exactly what they mean for any other run.
 
@@ -84,7 +84,7 @@ class ChunkQueue:
 
 @dataclass
 class Assignment:
-    """What the main process tells the judging process once setup and planning are done."""
+    """What the judging process is forked to do, known once setup and planning are done."""
 
     invocation: str
     keys: list[str]  # pending evaluation keys, in partition registration order
