@@ -132,14 +132,19 @@ def _judging_main(
     ledger: str | None,
 ) -> None:
     """Body of the judging process: judge chunks from the front, then write what happened."""
-    from dagster import DagsterInstance
-
-    from .cli import _llm_for, _prepare, exit_with_parent, judge_range_fn, wait_for_generation_run
+    from .cli import (
+        _llm_for,
+        _prepare,
+        exit_with_parent,
+        judge_range_fn,
+        open_instance,
+        wait_for_generation_run,
+    )
 
     exit_with_parent(args.parent_pid)
     _home, defs, _layout = prepared or _prepare(args)
     llm = _llm_for(args, Path(ledger) if ledger else None)
-    with DagsterInstance.get() as instance:
+    with open_instance() as instance:
         if assignment.wait_for_generation_run:
             wait_for_generation_run(instance, assignment.invocation)
         judge = judge_range_fn(defs, instance, llm)

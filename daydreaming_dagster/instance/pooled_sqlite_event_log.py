@@ -6,26 +6,38 @@ writes thousands of events (planned, materialized, logs), and on a small machine
 about 11 ms per event. Keeping a few engines open and letting SQLite's write-ahead log fsync at
 checkpoints (``synchronous=NORMAL``) brings it to about 2 ms with the same files, the same schema
 and the same per-partition status in the UI. A committed event survives a killed process; only a
-power cut can lose the last few commits.
+power cut can lose the last few commits. Two more savings, same rows: a run's planned events are
+written as one batch, and a new run's database is stamped at alembic's head without re-reading
+the migration scripts each time.
 """
 
 import os
+import sqlite3
 from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from dagster import Field, StringSource
 from dagster._core.events import ASSET_EVENTS
 from dagster._core.events.log import EventLogEntry
-from dagster._core.storage.event_log.schema import AssetKeyTable, SqlEventLogStorageTable
+from dagster._core.storage.event_log import sqlite as dagster_sqlite_event_log
+from dagster._core.storage.event_log.schema import (
+    AssetKeyTable,
+    SqlEventLogStorageMetadata,
+    SqlEventLogStorageTable,
+)
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
     SqliteEventLogStorage,
 )
-from dagster._core.storage.sql import create_engine
+from dagster._core.storage.sql import create_engine, get_alembic_config
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import exc as sqlalchemy_exc
+from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -44,6 +56,18 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+_script_directory: ScriptDirectory | None = None
+
+
+def alembic_scripts() -> ScriptDirectory:
+    """Dagster's event-log migration scripts, read once per process."""
+    global _script_directory
+    if _script_directory is None:
+        config = get_alembic_config(dagster_sqlite_event_log.sqlite_event_log.__file__)
+        _script_directory = ScriptDirectory.from_config(config)
+    return _script_directory
 
 
 def default_base_dir() -> str:
@@ -102,6 +126,26 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn, conn.begin():
                 yield conn
+
+    def _initdb(self, engine: Engine, for_index_shard: bool = False) -> None:
+        """A new run's database gets Dagster's tables, stamped at alembic's head.
+
+        Dagster's own version reads alembic's migration scripts (about 90 Python files) twice
+        for every new run database, about 80 ms per run; here they are read once per process.
+        Existing databases, the index, and any error go through Dagster's code, which also
+        migrates and retries when another process is creating the same file.
+        """
+        if not for_index_shard:
+            try:
+                with engine.connect() as conn:
+                    if not conn.execute(text("SELECT count(*) FROM sqlite_master")).scalar():
+                        SqlEventLogStorageMetadata.create_all(conn)
+                        MigrationContext.configure(conn).stamp(alembic_scripts(), "head")
+                        conn.commit()
+                        return
+            except (sqlalchemy_exc.DatabaseError, sqlite3.DatabaseError):
+                pass
+        super()._initdb(engine, for_index_shard)
 
     def has_table(self, table_name: str) -> bool:
         """Dagster asks this for every asset event; a table, once there, stays there."""

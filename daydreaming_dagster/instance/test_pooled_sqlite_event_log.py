@@ -9,6 +9,7 @@ from dagster import (
     materialize,
 )
 from dagster._core.events import DagsterEventType
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
 
 from .pooled_sqlite_event_log import PooledSqliteEventLogStorage
 
@@ -64,3 +65,25 @@ def test_a_batch_writes_exactly_what_storing_one_by_one_writes(tmp_path):
             expected = rows(tmp_path / "one" / db, table)
             assert rows(tmp_path / "batch" / db, table) == expected, (db, table)
     assert len(rows(tmp_path / "one" / "index.db", "event_logs")) >= 8
+
+
+def schema(db: Path) -> tuple:
+    with sqlite3.connect(db) as conn:
+        return (
+            sorted(conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master")),
+            conn.execute("SELECT version_num FROM alembic_version").fetchall(),
+            conn.execute("PRAGMA journal_mode").fetchall(),
+        )
+
+
+def test_a_new_run_database_is_the_one_dagster_creates(tmp_path):
+    ours, dagsters = tmp_path / "ours", tmp_path / "dagster"
+    ours.mkdir()
+    dagsters.mkdir()
+    with PooledSqliteEventLogStorage(str(ours)).run_connection("run-1"):
+        pass
+    with SqliteEventLogStorage(str(dagsters)).run_connection("run-1"):
+        pass
+    expected = schema(dagsters / "run-1.db")
+    assert expected[1] and expected[2] == [("wal",)]
+    assert schema(ours / "run-1.db") == expected
