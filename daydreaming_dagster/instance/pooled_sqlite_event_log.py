@@ -35,9 +35,10 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 )
 from dagster._core.storage.sql import create_engine, get_alembic_config
 from dagster._serdes import ConfigurableClassData
+from dagster._time import datetime_from_timestamp
+from sqlalchemy import bindparam, text
 from sqlalchemy import event as sqlalchemy_event
 from sqlalchemy import exc as sqlalchemy_exc
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
@@ -57,6 +58,11 @@ def _set_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
+
+_INSERT_EVENT = SqlEventLogStorageTable.insert()
+_UPDATE_ASSET_ROW = AssetKeyTable.update().where(
+    AssetKeyTable.c.asset_key == bindparam("asset_key_to_update")
+)
 
 _script_directory: ScriptDirectory | None = None
 
@@ -163,23 +169,56 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._asset_key_index_cols = super()._has_asset_key_index_cols_on_connection(conn)
         return self._asset_key_index_cols
 
-    def _store_asset_event(self, conn: Connection, event: EventLogEntry, event_id: int) -> None:
-        """Dagster's upsert of the asset's row tries INSERT and falls back to UPDATE on the
-        IntegrityError, which every event after an asset's first one raises; UPDATE first and
-        INSERT only when no row exists gives the same row without the exception."""
-        if not (event.dagster_event and event.dagster_event.asset_key):
+    def _store_asset_event(
+        self,
+        conn: Connection,
+        event: EventLogEntry,
+        event_id: int,
+        serialized_event: str | None = None,
+    ) -> None:
+        """The asset's row in the index, as Dagster writes it, with two shortcuts: UPDATE first
+        and INSERT only when no row exists (Dagster tries INSERT and catches the IntegrityError
+        every later event raises), and a materialization's record is built around the event's
+        JSON already made for its event row instead of serialising the event a second time."""
+        dagster_event = event.dagster_event
+        if not (dagster_event and dagster_event.asset_key):
             return
-        values = self._get_asset_entry_values(
-            event, event_id, self._has_asset_key_index_cols_on_connection(conn)
+        values = (
+            self._get_asset_entry_values(
+                event, event_id, self._has_asset_key_index_cols_on_connection(conn)
+            )
+            if serialized_event is None or not dagster_event.is_step_materialization
+            else (self._materialization_entry_values(conn, event, event_id, serialized_event))
         )
         if not values:
             return
-        key = event.dagster_event.asset_key.to_string()
-        updated = conn.execute(
-            AssetKeyTable.update().values(**values).where(AssetKeyTable.c.asset_key == key)
-        )
+        key = dagster_event.asset_key.to_string()
+        updated = conn.execute(_UPDATE_ASSET_ROW, {**values, "asset_key_to_update": key})
         if updated.rowcount == 0:
-            conn.execute(AssetKeyTable.insert().values(asset_key=key, **values))
+            conn.execute(AssetKeyTable.insert(), {"asset_key": key, **values})
+
+    def _materialization_entry_values(
+        self, conn: Connection, event: EventLogEntry, event_id: int, serialized_event: str
+    ) -> dict[str, Any]:
+        """What ``_get_asset_entry_values`` gives for a materialization (see the test that
+        compares stored rows with Dagster's own storage)."""
+        values: dict[str, Any] = {
+            "last_materialization": (
+                '{"__class__": "EventLogRecord", "event_log_entry": '
+                f'{serialized_event}, "storage_id": {int(event_id)}}}'
+            ),
+            "last_run_id": event.run_id,
+        }
+        if self._has_asset_key_index_cols_on_connection(conn):
+            values["last_materialization_timestamp"] = datetime_from_timestamp(event.timestamp)
+        return values
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """Asset events take the path of a batch of one (see ``store_event_batch``)."""
+        if event.is_dagster_event and event.dagster_event_type in ASSET_EVENTS:
+            self._store_asset_events([event])
+        else:
+            super().store_event(event)
 
     def store_event_batch(self, events: Sequence[EventLogEntry]) -> None:
         """A batch of asset events in one transaction per database instead of two per event.
@@ -204,18 +243,17 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
             self._store_asset_events(group)
 
     def _store_asset_events(self, events: list[EventLogEntry]) -> None:
-        """``store_event`` for asset events of one run, in two transactions."""
+        """Asset events of one run: their rows in the run's database, then in the index with
+        their tags and the assets' rows, one transaction each. Statements are built once and
+        take their values as parameters, so SQLAlchemy compiles nothing per event."""
         rows = [self._event_to_row(event) for event in events]
         with self.run_connection(events[0].run_id) as conn:
-            conn.execute(SqlEventLogStorageTable.insert(), rows)
+            conn.execute(_INSERT_EVENT, rows)
         with self.index_connection() as conn:
-            ids = [
-                conn.execute(SqlEventLogStorageTable.insert().values(**row)).inserted_primary_key[0]
-                for row in rows
-            ]
+            ids = [conn.execute(_INSERT_EVENT, row).inserted_primary_key[0] for row in rows]
             self._store_asset_event_tags(conn, events, ids)
-            for event, event_id in zip(events, ids, strict=True):
-                self._store_asset_event(conn, event, event_id)
+            for event, row, event_id in zip(events, rows, ids, strict=True):
+                self._store_asset_event(conn, event, event_id, row["event"])
 
     def upgrade(self) -> None:
         self._tables_present.clear()

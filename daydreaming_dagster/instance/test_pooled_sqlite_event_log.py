@@ -44,27 +44,32 @@ def rows(db: Path, table: str) -> list[tuple]:
         return conn.execute(f"SELECT {', '.join(names)} FROM {table} ORDER BY rowid").fetchall()
 
 
-def test_a_batch_writes_exactly_what_storing_one_by_one_writes(tmp_path):
+def test_stored_rows_are_exactly_dagsters_one_by_one_and_in_batches(tmp_path):
     events = events_of_real_runs()
     kinds = {e.dagster_event_type for e in events if e.is_dagster_event}
     assert {DagsterEventType.ASSET_MATERIALIZATION_PLANNED, DagsterEventType.ASSET_MATERIALIZATION,
             DagsterEventType.STEP_START} <= kinds  # fmt: skip
-    (tmp_path / "one").mkdir()
-    (tmp_path / "batch").mkdir()
+    for name in ("dagster", "one", "batch"):
+        (tmp_path / name).mkdir()
+    dagsters = SqliteEventLogStorage(str(tmp_path / "dagster"))
     one_by_one = PooledSqliteEventLogStorage(str(tmp_path / "one"))
     batched = PooledSqliteEventLogStorage(str(tmp_path / "batch"))
     for event in events:
+        dagsters.store_event(event)
         one_by_one.store_event(event)
     for start in range(0, len(events), 7):  # batches that mix asset and other events
         batched.store_event_batch(events[start : start + 7])
-    one_by_one.dispose()
-    batched.dispose()
-    for db in sorted(p.name for p in (tmp_path / "one").glob("*.db")):
+    for storage in (dagsters, one_by_one, batched):
+        storage.dispose()
+    databases = sorted(p.name for p in (tmp_path / "dagster").glob("*.db"))
+    assert "index.db" in databases and len(databases) == 5
+    for db in databases:
         tables = ["event_logs"] + (["asset_keys", "asset_event_tags"] if db == "index.db" else [])
         for table in tables:
-            expected = rows(tmp_path / "one" / db, table)
-            assert rows(tmp_path / "batch" / db, table) == expected, (db, table)
-    assert len(rows(tmp_path / "one" / "index.db", "event_logs")) >= 8
+            expected = rows(tmp_path / "dagster" / db, table)
+            assert expected, (db, table)
+            for ours in ("one", "batch"):
+                assert rows(tmp_path / ours / db, table) == expected, (ours, db, table)
 
 
 def schema(db: Path) -> tuple:
