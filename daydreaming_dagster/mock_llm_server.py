@@ -306,12 +306,20 @@ class _QuietThreadingHTTPServer(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     """Request handler; all state lives on the owning ``MockLLMServer``.
 
-    HTTP/1.0 (the default) closes the connection after every response. That keeps shutdown
-    clean (no idle keep-alive threads) and is handled transparently by the SDK's HTTP client.
+    HTTP/1.1 with keep-alive, as real providers serve it: a client reuses its connections
+    instead of opening one per request (which would make every call cost a TCP handshake and a
+    new server thread, and the benchmark measure that instead of the pipeline). Every response
+    carries Content-Length; idle connections end with the client or the process (the handler
+    threads are daemons).
     """
 
     server: _QuietThreadingHTTPServer
     server_version = "MockLLMServer/1.0"
+    protocol_version = "HTTP/1.1"
+    # Replies are buffered and sent in one write once the request's outcome is recorded: the
+    # client cannot see a reply before the server's record of it, and headers and body do not
+    # go out as two small writes (the second would wait ~40 ms for the client's delayed ACK).
+    wbufsize = 1 << 20
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence per-request logging to keep test output clean."""
@@ -646,6 +654,12 @@ class MockLLMServer:
                 cell[:] = [outcome, time.monotonic()]
                 self._inflight_now[model] -= 1
                 self._inflight_total -= 1
+        try:
+            handler.wfile.flush()  # the reply leaves only now (see _Handler.wbufsize)
+        except (ConnectionError, TimeoutError):
+            with self._lock:
+                cell[0] = OUTCOME_DISCONNECTED
+            raise
 
     def _answer_chat(
         self,
