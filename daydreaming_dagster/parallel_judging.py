@@ -28,8 +28,12 @@ from typing import Any
 
 from .run_reports import StageReport, read_report, write_report
 
-CHUNKS = 6  # enough for two processes to balance; each chunk is one run (about 0.2 s of overhead)
-MIN_CHUNK = 50  # smaller selections are judged in fewer, larger runs
+# Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
+# measured on the full experiment (600 evaluations, 2 cores): 6 chunks 10.1 s, 4 chunks 9.7 s,
+# 2 chunks 9.1 s. The judging process's head start (it judges while generation runs) balances
+# the two halves well enough; the queue still lets either process take the other's chunk.
+CHUNKS = 2
+MIN_CHUNK = 50  # smaller selections are judged in one run
 
 
 def chunk_slices(count: int, chunks: int = CHUNKS, min_size: int = MIN_CHUNK) -> list[slice]:

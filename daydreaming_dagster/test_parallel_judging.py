@@ -16,8 +16,12 @@ def test_chunks_cover_every_key_once_in_order(count):
 
 
 def test_chunks_are_largest_at_both_ends():
-    sizes = [s.stop - s.start for s in chunk_slices(600)]
+    sizes = [s.stop - s.start for s in chunk_slices(600, chunks=6)]
     assert sizes == [150, 100, 50, 50, 100, 150]
+
+
+def test_the_default_is_two_halves():
+    assert chunk_slices(600) == [slice(0, 300), slice(300, 600)]
 
 
 def test_small_selections_are_one_chunk():
@@ -53,7 +57,7 @@ def test_a_rejected_key_stops_both_ends():
         return StageReport("evaluation", failures={chunk[0]: "rejected_key: HTTP 401"})
 
     results = judge_chunks(queue.take_front, queue, judge, keys)
-    assert len(judged) == 1 and judged[0] == keys[:150]
+    assert len(judged) == 1 and judged[0] == keys[:300]
     assert queue.take_back() is None
     assert results.merged().failures == {"k0": "rejected_key: HTTP 401"}
 
