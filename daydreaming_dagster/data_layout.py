@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -93,9 +93,6 @@ class DataLayout:
         return self.root / "06_summary"
 
 
-READABLE = 0o644
-
-
 def text_path(folder: Path, partition_key: str) -> Path:
     """``folder/<flat file name>.txt`` for a partition key."""
     return folder / f"{key_to_file_stem(partition_key)}.txt"
@@ -129,20 +126,25 @@ def write_bytes_atomic(path: Path, data: bytes, durable: bool = True) -> None:
     """Write via a temporary file and rename, so a crash never leaves a half-written file.
 
     ``durable`` also flushes the data to disk before the rename, so the file survives a power
-    cut too; files that can be rebuilt for free (prompts, charts) skip that cost.
+    cut too; files that can be rebuilt for free (prompts, charts) skip that cost. The temporary
+    name is unique to this process and thread (each writes one file at a time), which saves
+    ``mkstemp``'s random names and retries on every one of the thousands of files a run writes.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.chmod(tmp, READABLE)  # mkstemp makes files private (0600); these are shared results
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
     try:
-        with os.fdopen(fd, "wb") as handle:
+        handle = open(tmp, "wb")  # noqa: SIM115 - closed below, before the rename
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(tmp, "wb")  # noqa: SIM115
+    try:
+        with handle:
             handle.write(data)
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 

@@ -169,8 +169,19 @@ class GenerationWatch:
         return running
 
 
+def store_answer(folder: Path, outcome: CallOutcome) -> None:
+    """A partition's call record, then its text, each written atomically and durably."""
+    key = outcome.request.key
+    write_json_atomic(record_path(folder, key), dict(outcome.record or {}))
+    write_text_atomic(text_path(folder, key), outcome.text or "")
+
+
 def make_runner(
-    llm: LLMClientResource, model_limits: dict[str, int], cache_root: Path, log
+    llm: LLMClientResource,
+    model_limits: dict[str, int],
+    cache_root: Path,
+    log,
+    store: Callable[[CallOutcome], None] | None = None,
 ) -> CallRunner:
     limits = dict(model_limits)
     slots_root = (
@@ -201,6 +212,7 @@ def make_runner(
         reuse=llm.reuse_stored_responses,
         workers=min(llm.max_concurrent_per_endpoint, max(sum(limits.values()), 1)),
         on_retry=on_retry,
+        store=store,
     )
 
 
@@ -259,7 +271,17 @@ def materialize_stage(
     known = {asset: context.instance.get_materialized_partitions(asset) for asset in selected}
     tally = Tally(total=len(keys))
     progress = Progress(context, stage, tally)
-    runner = make_runner(llm, stage.model_limits, cache_root, context.log) if call_models else None
+    runner = (
+        make_runner(
+            llm,
+            stage.model_limits,
+            cache_root,
+            context.log,
+            store=lambda outcome: store_answer(stage.response_folder, outcome),
+        )
+        if call_models
+        else None
+    )
     base_url = llm.resolved_base_url()
     waiting = keys
     try:
@@ -375,13 +397,12 @@ def outcome_events(
 ) -> Iterator[AssetMaterialization]:
     key = outcome.request.key
     if not outcome.ok:
+        tally.charged_usd += outcome.charged_usd  # paid for even when it could not be stored
         tally.failures[key] = f"{outcome.error.kind.value}: {outcome.error}"
         context.log.error(f"{key}: {outcome.error}")
         return
-    record = dict(outcome.record or {})
-    write_json_atomic(record_path(stage.response_folder, key), record)
+    record = dict(outcome.record or {})  # its files were written by the call's worker thread
     path = text_path(stage.response_folder, key)
-    write_text_atomic(path, outcome.text or "")
     if outcome.source == "model":
         tally.called += 1
         tally.charged_usd += outcome.charged_usd

@@ -73,8 +73,12 @@ class CallRunner:
         reuse: bool,
         workers: int,
         on_retry: Callable[[CallRequest, LLMCallError, float], None] | None = None,
+        store: Callable[[CallOutcome], None] | None = None,
     ):
         self._client = client
+        # Writes an answered partition's files in the worker thread, before its outcome is
+        # handed back: the thread that reports to Dagster then never waits on the disk.
+        self._store = store
         self._to_answer = to_answer
         self._cache = cache
         self._slots = slots
@@ -130,6 +134,8 @@ class CallRunner:
     def _run_and_report(self, request: CallRequest) -> None:
         try:
             outcome = self._run(request)
+            if outcome.ok and self._store is not None:
+                outcome = self._stored(outcome)
         except Exception as exc:  # a bug must not make the caller wait forever
             outcome = CallOutcome(
                 request, error=LLMCallError(FailureKind.NOT_ATTEMPTED, f"internal error: {exc!r}")
@@ -137,6 +143,23 @@ class CallRunner:
         with self._lock:
             self._in_flight -= 1
             self._done.put(outcome)
+
+    def _stored(self, outcome: CallOutcome) -> CallOutcome:
+        try:
+            self._store(outcome)
+        except OSError as exc:
+            return CallOutcome(
+                outcome.request,
+                source=outcome.source,
+                attempts=outcome.attempts,
+                charged_usd=outcome.charged_usd,
+                error=LLMCallError(
+                    FailureKind.NOT_STORED,
+                    f"the answer could not be written ({exc}); it is kept in the response "
+                    "cache, so re-running the partition stores it without a new call.",
+                ),
+            )
+        return outcome
 
     def _not_attempted(self, request: CallRequest) -> CallOutcome | None:
         if self._stop_error is not None:

@@ -21,6 +21,7 @@ class FailureKind(StrEnum):
     NOT_CONFIGURED = "not_configured"  # no API key: no call was made; stop the run
     BUDGET = "budget"  # --max-cost would be exceeded: the call was not made
     NOT_ATTEMPTED = "not_attempted"  # the run stopped before this call was made
+    NOT_STORED = "not_stored"  # answered, but its partition files could not be written
 
 
 RETRYABLE = {

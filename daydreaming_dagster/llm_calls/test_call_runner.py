@@ -136,3 +136,29 @@ def test_a_provider_charging_more_than_the_csv_price_cannot_break_the_cap(tmp_pa
     assert budget.spent <= 0.035
     assert sum(o.ok for o in outcomes.values()) >= 1
     assert runner.price_warnings and "update the CSV" in runner.price_warnings[0]
+
+
+def test_answers_are_stored_by_the_worker_before_they_are_reported(tmp_path: Path):
+    stored: dict[str, str] = {}
+
+    def store(outcome: CallOutcome) -> None:
+        stored[outcome.request.key] = outcome.text or ""
+
+    runner = make_runner(tmp_path, FakeClient(), store=store)
+    runner.submit(request("a"))
+    (outcome,) = runner.drain(5)
+    assert outcome.ok and stored == {"a": "PROMPT A"}  # written when it was handed back
+    runner.close()
+
+
+def test_an_answer_that_cannot_be_stored_fails_its_partition_and_stays_cached(tmp_path: Path):
+    client = FakeClient()
+
+    def disk_full(outcome: CallOutcome) -> None:
+        raise OSError(28, "No space left on device")
+
+    (failed,) = run_all(make_runner(tmp_path, client, store=disk_full), [request("a")]).values()
+    assert failed.error.kind is FailureKind.NOT_STORED and "No space left" in str(failed.error)
+    assert failed.source == "model" and len(client.calls) == 1
+    (again,) = run_all(make_runner(tmp_path, client), [request("a")]).values()
+    assert again.ok and again.source == "cache" and len(client.calls) == 1
