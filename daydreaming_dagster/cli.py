@@ -397,7 +397,13 @@ def command_run(args: argparse.Namespace) -> int:
     import uuid
 
     from .cost_estimate import estimate
-    from .parallel_judging import Assignment, ChunkResults, JudgingProcess
+    from .parallel_judging import (
+        Assignment,
+        ChunkResults,
+        JudgingProcess,
+        head_start_for,
+        split_in_two,
+    )
     from .run_reports import StageReport, first_failure_message
 
     home, defs, layout = _prepare(args)
@@ -425,7 +431,8 @@ def command_run(args: argparse.Namespace) -> int:
     # and starts with everything already imported.
     judging = None
     if evaluation_keys:
-        assignment = Assignment(invocation, evaluation_keys, bool(generation_keys))
+        chunks = split_in_two(len(evaluation_keys), head_start_for(len(generation_keys)))
+        assignment = Assignment(invocation, evaluation_keys, bool(generation_keys), chunks)
         judging = JudgingProcess(args, (home, defs, layout), assignment, work, ledger)
         print(f"evaluation: {len(evaluation_keys)} partitions to do", flush=True)
     reports: list[StageReport] = []

@@ -22,7 +22,6 @@ import multiprocessing
 import os
 import time
 from dataclasses import dataclass, field
-from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -30,26 +29,29 @@ from .run_reports import StageReport, read_report, write_report
 
 # Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
 # measured on the full experiment (600 evaluations, 2 cores): 6 chunks 10.1 s, 4 chunks 9.7 s,
-# 2 chunks 9.1 s. The judging process's head start (it judges while generation runs) balances
-# the two halves well enough; the queue still lets either process take the other's chunk.
-CHUNKS = 2
+# 2 chunks 9.1 s. So the keys are cut in two: a front part for the judging process, which starts
+# while the main process is still generating, and the rest for the main process. The queue still
+# lets either process take the other's part if that one has not started it.
 MIN_CHUNK = 50  # smaller selections are judged in one run
 
 
-def chunk_slices(count: int, chunks: int = CHUNKS, min_size: int = MIN_CHUNK) -> list[slice]:
-    """Contiguous slices covering ``range(count)``: ``chunks`` of them (fewer when ``count`` is
-    small), largest at both ends and smallest in the middle. The two processes take chunks from
-    opposite ends and meet in the middle, so the last chunks taken are short and neither process
-    idles long waiting for the other to finish."""
+def split_in_two(count: int, head_start: int = 0, min_size: int = MIN_CHUNK) -> list[slice]:
+    """A front and a back part of ``range(count)``; the front is larger by ``head_start``, the
+    work its process gets done while the other one is busy with something else. One part when
+    ``count`` is too small for two runs to pay off."""
     if count <= 0:
         return []
-    number = max(1, min(chunks, count // max(min_size, 1)))
-    weights = [(number + 1) // 2 - min(i, number - 1 - i) for i in range(number)]
-    bounds, running = [0], 0
-    for weight in weights:
-        running += weight
-        bounds.append(round(count * running / sum(weights)))
-    return [slice(start, end) for start, end in pairwise(bounds) if end > start]
+    if count < 2 * min_size:
+        return [slice(0, count)]
+    front = min(max((count + head_start + 1) // 2, min_size), count - min_size)
+    return [slice(0, front), slice(front, count)]
+
+
+def head_start_for(pending_generations: int) -> int:
+    """Evaluations the judging process gets through while the main process generates: measured
+    best at about half as many as there are generations (it competes for the same cores and
+    waits for each generation): 338 of the 600 in the full experiment."""
+    return pending_generations // 2
 
 
 class ChunkQueue:
@@ -93,6 +95,7 @@ class Assignment:
     invocation: str
     keys: list[str]  # pending evaluation keys, in partition registration order
     wait_for_generation_run: bool
+    chunks: list[slice]  # of ``keys``: the judging process starts at the front
 
 
 @dataclass
@@ -112,15 +115,14 @@ class ChunkResults:
         return total
 
 
-def judge_chunks(take, queue: ChunkQueue, judge_range, keys: list[str]) -> ChunkResults:
+def judge_chunks(take, queue: ChunkQueue, judge_range, assignment: Assignment) -> ChunkResults:
     """Judge chunks handed out by ``take`` until none is left; stop both processes early when a
     chunk's failures say no further call can succeed."""
     from .cli import stopped_the_run
 
-    slices = chunk_slices(len(keys))
     results = ChunkResults()
     while (number := take()) is not None:
-        report = judge_range(keys[slices[number]])
+        report = judge_range(assignment.keys[assignment.chunks[number]])
         results.reports.append(report)
         if stopped_the_run(report):
             queue.stop()
@@ -152,7 +154,7 @@ def _judging_main(
         if assignment.wait_for_generation_run:
             wait_for_generation_run(instance, assignment.invocation)
         judge = judge_range_fn(defs, instance, llm)
-        results = judge_chunks(queue.take_front, queue, judge, assignment.keys)
+        results = judge_chunks(queue.take_front, queue, judge, assignment)
     write_report(Path(report_path), results.merged())
 
 
@@ -173,9 +175,9 @@ class JudgingProcess:
     ):
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
-        self._keys = assignment.keys
+        self._assignment = assignment
         self.queue = ChunkQueue(context)
-        self.queue.fill(len(chunk_slices(len(assignment.keys))))
+        self.queue.fill(len(assignment.chunks))
         self._report = work / "judging-report.json"
         child_args = argparse.Namespace(**vars(args), parent_pid=os.getpid())
         self._process = context.Process(
@@ -205,7 +207,7 @@ class JudgingProcess:
 
     def judge_from_back(self, judge_range) -> ChunkResults:
         """The main process's share: chunks from the back until the two meet."""
-        return judge_chunks(self.queue.take_back, self.queue, judge_range, self._keys)
+        return judge_chunks(self.queue.take_back, self.queue, judge_range, self._assignment)
 
     def finish(self, own: ChunkResults) -> StageReport:
         """Wait for the judging process and combine its report with the main process's chunks."""

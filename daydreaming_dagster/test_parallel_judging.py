@@ -1,32 +1,39 @@
 import multiprocessing
-from itertools import pairwise
 
 import pytest
 
-from .parallel_judging import ChunkQueue, ChunkResults, chunk_slices, judge_chunks
+from .parallel_judging import (
+    Assignment,
+    ChunkQueue,
+    ChunkResults,
+    head_start_for,
+    judge_chunks,
+    split_in_two,
+)
 from .run_reports import StageReport
 
 
-@pytest.mark.parametrize("count", [1, 2, 49, 50, 120, 300, 599, 600, 601, 6001])
-def test_chunks_cover_every_key_once_in_order(count):
-    slices = chunk_slices(count)
-    assert slices[0].start == 0 and slices[-1].stop == count
-    assert all(a.stop == b.start for a, b in pairwise(slices))
-    assert all(s.stop > s.start for s in slices)
+@pytest.mark.parametrize("head_start", [0, 75, 10_000])
+@pytest.mark.parametrize("count", [1, 49, 99, 100, 101, 600, 6001])
+def test_the_parts_cover_every_key_once_in_order(count, head_start):
+    parts = split_in_two(count, head_start)
+    assert parts[0].start == 0 and parts[-1].stop == count
+    assert all(a.stop == b.start for a, b in zip(parts, parts[1:], strict=False))
+    assert all(p.stop - p.start >= min(50, count) for p in parts)
 
 
-def test_chunks_are_largest_at_both_ends():
-    sizes = [s.stop - s.start for s in chunk_slices(600, chunks=6)]
-    assert sizes == [150, 100, 50, 50, 100, 150]
+def test_without_generations_the_halves_are_equal():
+    assert split_in_two(600) == [slice(0, 300), slice(300, 600)]
 
 
-def test_the_default_is_two_halves():
-    assert chunk_slices(600) == [slice(0, 300), slice(300, 600)]
+def test_the_judging_process_gets_more_while_the_other_one_generates():
+    assert head_start_for(150) == 75
+    assert split_in_two(600, head_start_for(150)) == [slice(0, 338), slice(338, 600)]
 
 
-def test_small_selections_are_one_chunk():
-    assert chunk_slices(48) == [slice(0, 48)]
-    assert chunk_slices(0) == []
+def test_small_selections_are_one_run():
+    assert split_in_two(48) == [slice(0, 48)]
+    assert split_in_two(0) == []
 
 
 def test_both_ends_meet_and_every_chunk_is_taken_once():
@@ -47,17 +54,18 @@ def test_stop_hands_out_nothing_more():
 
 
 def test_a_rejected_key_stops_both_ends():
-    queue = ChunkQueue(multiprocessing.get_context())
     keys = [f"k{i}" for i in range(600)]
-    queue.fill(len(chunk_slices(len(keys))))
+    assignment = Assignment("run", keys, False, split_in_two(len(keys)))
+    queue = ChunkQueue(multiprocessing.get_context())
+    queue.fill(len(assignment.chunks))
     judged = []
 
     def judge(chunk):
         judged.append(chunk)
         return StageReport("evaluation", failures={chunk[0]: "rejected_key: HTTP 401"})
 
-    results = judge_chunks(queue.take_front, queue, judge, keys)
-    assert len(judged) == 1 and judged[0] == keys[:300]
+    results = judge_chunks(queue.take_front, queue, judge, assignment)
+    assert judged == [keys[:300]]
     assert queue.take_back() is None
     assert results.merged().failures == {"k0": "rejected_key: HTTP 401"}
 
