@@ -196,6 +196,7 @@ def make_runner(
 
     try:
         llm.ensure_api_key()
+        llm.prepare_client()  # here, not in the first of many worker threads at once
     except LLMConfigurationError as exc:
         raise Failure(description=str(exc)) from None
     return CallRunner(

@@ -5,17 +5,21 @@ OPENROUTER_BASE_URL. The API key is read from the environment at call time, so i
 part of Dagster config (which the UI shows) and never reaches a file, a log line or metadata.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import openai
 from dagster import ConfigurableResource
-from openai.types.chat import ChatCompletion
 from pydantic import Field, PrivateAttr
+
+if TYPE_CHECKING:
+    import openai
+    from openai.types.chat import ChatCompletion
 
 from ..llm_calls.failures import (
     FailureKind,
@@ -115,7 +119,7 @@ class LLMClientResource(ConfigurableResource):
         "under the system temp folder.",
     )
 
-    _client: openai.OpenAI | None = PrivateAttr(default=None)
+    _client: Any = PrivateAttr(default=None)  # an openai.OpenAI, made at the first call
 
     def resolved_base_url(self) -> str:
         return self.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
@@ -131,7 +135,15 @@ class LLMClientResource(ConfigurableResource):
             )
         return key
 
+    def prepare_client(self) -> None:
+        """Import the SDK and make the client before calls start in many threads at once."""
+        self._openai()
+
     def _openai(self) -> openai.OpenAI:
+        # Imported here, not with the module: every Dagster process loads the definitions, and
+        # the SDK takes about 0.5 s to import; only processes that call a model need it.
+        import openai
+
         if self._client is None:
             self._client = openai.OpenAI(
                 api_key=self.ensure_api_key(),
@@ -161,6 +173,9 @@ class LLMClientResource(ConfigurableResource):
         Retrying is the caller's job (see ``llm_calls.retrying``), so that waiting happens
         outside the call slots and every attempt is counted.
         """
+        import openai
+        from openai.types.chat import ChatCompletion
+
         client = self._openai()
         started = time.perf_counter()
         try:
