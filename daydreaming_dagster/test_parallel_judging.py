@@ -27,8 +27,8 @@ def test_without_generations_the_halves_are_equal():
 
 
 def test_the_judging_process_gets_more_while_the_other_one_generates():
-    assert head_start_for(150) == 75
-    assert split_in_two(600, head_start_for(150)) == [slice(0, 338), slice(338, 600)]
+    assert split_in_two(600, head_start_for(150)) == [slice(0, 375), slice(375, 600)]
+    assert split_in_two(600, head_start_for(5000)) == [slice(0, 550), slice(550, 600)]
 
 
 def test_small_selections_are_one_run():
