@@ -285,6 +285,11 @@ def run_range(defs, instance, stage: str, ordered: list[str], llm, extra_tags=No
     return stage_report(stage, result, selection[1])
 
 
+def prepare_results() -> None:
+    """Import the chart library (about 0.3 s) ahead of the summary step, while waiting anyway."""
+    import daydreaming_dagster.experiment.charts  # noqa: F401
+
+
 def judge_range_fn(defs, instance, llm):
     """``keys -> StageReport`` for one evaluation chunk (see parallel_judging)."""
     return lambda keys: run_range(defs, instance, "evaluation", keys, llm)
@@ -458,7 +463,7 @@ def command_run(args: argparse.Namespace) -> int:
                         own = ChunkResults()
                     else:
                         own = judging.judge_from_back(judge_range_fn(defs, instance, llm))
-                    reports.append(judging.finish(own))
+                    reports.append(judging.finish(own, while_waiting=prepare_results))
             if judging is not None:
                 print_stage_result(reports[-1], judging.started_at)
             else:

@@ -210,8 +210,11 @@ class JudgingProcess:
         """The main process's share: chunks from the back until the two meet."""
         return judge_chunks(self.queue.take_back, self.queue, judge_range, self._assignment)
 
-    def finish(self, own: ChunkResults) -> StageReport:
-        """Wait for the judging process and combine its report with the main process's chunks."""
+    def finish(self, own: ChunkResults, while_waiting=None) -> StageReport:
+        """Wait for the judging process and combine its report with the main process's chunks;
+        ``while_waiting`` is called first if it is still judging (work for an idle core)."""
+        if while_waiting is not None and self._process.is_alive():
+            while_waiting()
         self._process.join()
         reports = list(own.reports)
         if self._report.exists():
