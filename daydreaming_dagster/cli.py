@@ -135,7 +135,6 @@ def use_project_instance(dagster_home: str) -> Path:
 
 
 UP_TO_DATE = "Scores and summaries are up to date: nothing was answered since they were made."
-STOPPING_KINDS = ("rejected_key", "out_of_credit", "not_configured")
 INVOCATION_TAG = "daydreaming/invocation"
 STAGES = {
     "generation": (["generation_prompt", "generation_response"], "generation_tasks"),
@@ -361,10 +360,6 @@ def report_checks(setup) -> bool:
     return True
 
 
-def stopped_the_run(report) -> bool:
-    return any(reason.startswith(STOPPING_KINDS) for reason in report.failures.values())
-
-
 def _prepare(args: argparse.Namespace):
     """Load .env, choose the instance, build definitions, and run the setup assets."""
     from dotenv import find_dotenv, load_dotenv
@@ -443,10 +438,11 @@ def command_run(args: argparse.Namespace) -> int:
     reports: list[StageReport] = []
     try:
         with open_instance() as instance:
-            progress = ProgressPrinter(
-                layout.evaluation_responses, "evaluation", len(evaluation_keys)
-            )
-            with progress if judging else contextlib.nullcontext():
+            with (
+                ProgressPrinter(layout.evaluation_responses, "evaluation", len(evaluation_keys))
+                if judging
+                else contextlib.nullcontext()
+            ):
                 generation = run_stage(
                     defs,
                     instance,
@@ -458,7 +454,7 @@ def command_run(args: argparse.Namespace) -> int:
                 )
                 reports.append(generation)
                 if judging is not None:
-                    if stopped_the_run(generation):
+                    if generation.stopped_the_run:
                         judging.queue.stop()
                         own = ChunkResults()
                     else:
@@ -571,7 +567,6 @@ def print_result_checks(results) -> None:
 
 
 def command_estimate(args: argparse.Namespace) -> int:
-
     from .cost_estimate import estimate, format_estimate
     from .run_reports import first_failure_message
 

@@ -59,15 +59,11 @@ class ChunkQueue:
     """Chunk numbers shared by the two processes: the judging one takes from the front, the main
     one from the back, so each chunk is judged exactly once and neither waits for the other."""
 
-    def __init__(self, context: Any):
+    def __init__(self, context: Any, count: int):
         self._lock = context.Lock()
         self._front = context.RawValue("i", 0)
-        self._back = context.RawValue("i", 0)  # one past the last chunk not yet taken
+        self._back = context.RawValue("i", count)  # one past the last chunk not yet taken
         self._stopped = context.RawValue("b", 0)
-
-    def fill(self, count: int) -> None:
-        with self._lock:
-            self._front.value, self._back.value, self._stopped.value = 0, count, 0
 
     def take_front(self) -> int | None:
         with self._lock:
@@ -103,8 +99,8 @@ class Assignment:
 class ChunkResults:
     reports: list[StageReport] = field(default_factory=list)
 
-    def merged(self, label: str = "evaluation") -> StageReport:
-        total = StageReport(label)
+    def merged(self) -> StageReport:
+        total = StageReport("evaluation")
         for report in self.reports:
             total.run_ok = total.run_ok and report.run_ok
             total.materialized += report.materialized
@@ -119,13 +115,11 @@ class ChunkResults:
 def judge_chunks(take, queue: ChunkQueue, judge_range, assignment: Assignment) -> ChunkResults:
     """Judge chunks handed out by ``take`` until none is left; stop both processes early when a
     chunk's failures say no further call can succeed."""
-    from .cli import stopped_the_run
-
     results = ChunkResults()
     while (number := take()) is not None:
         report = judge_range(assignment.keys[assignment.chunks[number]])
         results.reports.append(report)
-        if stopped_the_run(report):
+        if report.stopped_the_run:
             queue.stop()
     return results
 
@@ -177,8 +171,7 @@ class JudgingProcess:
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
         context = multiprocessing.get_context(method)
         self._assignment = assignment
-        self.queue = ChunkQueue(context)
-        self.queue.fill(len(assignment.chunks))
+        self.queue = ChunkQueue(context, len(assignment.chunks))
         self._report = work / "judging-report.json"
         child_args = argparse.Namespace(**vars(args), parent_pid=os.getpid())
         self._process = context.Process(
@@ -195,10 +188,6 @@ class JudgingProcess:
         )
         self.started_at = time.perf_counter()
         self._process.start()
-
-    @property
-    def pid(self) -> int | None:
-        return self._process.pid
 
     def close(self) -> None:
         """Stop the judging process if this process is leaving before ``finish`` (an error)."""

@@ -8,6 +8,10 @@ from pathlib import Path
 from dagster import AssetKey, ExecuteInProcessResult
 
 from .data_layout import read_records
+from .llm_calls.failures import STOPS_THE_RUN
+
+# Failure reasons are stored as "<kind>: <message>" (see partition_batches.outcome_events).
+_STOPPING_PREFIXES = tuple(f"{kind.value}:" for kind in STOPS_THE_RUN)
 
 
 @dataclass
@@ -22,6 +26,11 @@ class StageReport:
     charged_usd: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
     error: str = ""
+
+    @property
+    def stopped_the_run(self) -> bool:
+        """A failure says no further call can succeed (rejected key, no credit, no key)."""
+        return any(reason.startswith(_STOPPING_PREFIXES) for reason in self.failures.values())
 
 
 def write_report(path: Path, report: StageReport) -> None:

@@ -37,8 +37,7 @@ def test_small_selections_are_one_run():
 
 
 def test_both_ends_meet_and_every_chunk_is_taken_once():
-    queue = ChunkQueue(multiprocessing.get_context())
-    queue.fill(5)
+    queue = ChunkQueue(multiprocessing.get_context(), 5)
     taken = [queue.take_front(), queue.take_back(), queue.take_front(), queue.take_back()]
     assert taken == [0, 4, 1, 3]
     assert queue.take_back() == 2
@@ -46,8 +45,7 @@ def test_both_ends_meet_and_every_chunk_is_taken_once():
 
 
 def test_stop_hands_out_nothing_more():
-    queue = ChunkQueue(multiprocessing.get_context())
-    queue.fill(4)
+    queue = ChunkQueue(multiprocessing.get_context(), 4)
     assert queue.take_front() == 0
     queue.stop()
     assert queue.take_front() is None and queue.take_back() is None
@@ -56,8 +54,7 @@ def test_stop_hands_out_nothing_more():
 def test_a_rejected_key_stops_both_ends():
     keys = [f"k{i}" for i in range(600)]
     assignment = Assignment("run", keys, False, split_in_two(len(keys)))
-    queue = ChunkQueue(multiprocessing.get_context())
-    queue.fill(len(assignment.chunks))
+    queue = ChunkQueue(multiprocessing.get_context(), len(assignment.chunks))
     judged = []
 
     def judge(chunk):

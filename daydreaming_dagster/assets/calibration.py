@@ -28,6 +28,7 @@ from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource, prompt_digest
 from .llm_prompts_responses import LLM_POOL
 from .partition_batches import make_runner
+from .validity_checks import result_from_problems
 
 FULL_LOOP = "full_loop"
 # "Clearly above": the full-loop control must beat every other control by this many points.
@@ -135,10 +136,9 @@ def miscalibrated(table: pd.DataFrame, margin: float = MARGIN) -> list[str]:
 def judges_rank_the_full_loop_control_first(calibration_scores: pd.DataFrame) -> AssetCheckResult:
     """Warns when a judge does not score the full-loop control clearly above the others."""
     problems = miscalibrated(calibration_scores)
-    return AssetCheckResult(
-        passed=not problems,
-        severity=AssetCheckSeverity.WARN,
-        description="; ".join(problems)
-        or f"every judge scores {FULL_LOOP} at least {MARGIN:g} points above every other control",
-        metadata={"miscalibrated": len(problems)},
+    return result_from_problems(
+        problems,
+        AssetCheckSeverity.WARN,
+        f"every judge scores {FULL_LOOP} at least {MARGIN:g} points above every other control",
+        {"miscalibrated": len(problems)},
     )

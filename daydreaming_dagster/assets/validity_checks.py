@@ -34,6 +34,18 @@ def template_texts(generation_templates: dict[str, str]) -> dict[str, str]:
     return {f"generation template {name}": text for name, text in generation_templates.items()}
 
 
+def result_from_problems(
+    problems: list[str], severity: AssetCheckSeverity, all_clear: str, metadata: dict
+) -> AssetCheckResult:
+    """Passed when there are no problems; the description lists them, or says what was fine."""
+    return AssetCheckResult(
+        passed=not problems,
+        severity=severity,
+        description="; ".join(problems) or all_clear,
+        metadata=metadata,
+    )
+
+
 def leak_result(leaks: list[Leak], checked: int, phrases: int) -> AssetCheckResult:
     return AssetCheckResult(
         passed=not leaks,
@@ -78,12 +90,11 @@ def templates_do_not_leak_the_idea(
 def generators_predate_the_cutoff(generation_models: pd.DataFrame) -> AssetCheckResult:
     """Every active generator was released before the cut-off (2025-06-01)."""
     problems = late_models(generation_models)
-    return AssetCheckResult(
-        passed=not problems,
-        severity=AssetCheckSeverity.ERROR,
-        description="; ".join(problems)
-        or f"all {len(generation_models)} active generators predate {TRAINING_CUTOFF}",
-        metadata={"cutoff": TRAINING_CUTOFF.isoformat(), "problems": len(problems)},
+    return result_from_problems(
+        problems,
+        AssetCheckSeverity.ERROR,
+        f"all {len(generation_models)} active generators predate {TRAINING_CUTOFF}",
+        {"cutoff": TRAINING_CUTOFF.isoformat(), "problems": len(problems)},
     )
 
 
@@ -120,11 +131,11 @@ def parse_health_is_good(
             f"({health.truncated_share:.0%}) stopped at max_tokens (limit "
             f"{experiment_config.max_truncated_share:.0%}); raise max_tokens in the models CSV"
         )
-    return AssetCheckResult(
-        passed=not problems,
-        severity=AssetCheckSeverity.WARN,
-        description="; ".join(problems) or "parse health within limits",
-        metadata={
+    return result_from_problems(
+        problems,
+        AssetCheckSeverity.WARN,
+        "parse health within limits",
+        {
             "judge_answers": health.judged,
             "unparsed": health.unparsed,
             "unparsed_share": round(health.unparsed_share, 4),

@@ -183,13 +183,12 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         dagster_event = event.dagster_event
         if not (dagster_event and dagster_event.asset_key):
             return
-        values = (
-            self._get_asset_entry_values(
+        if serialized_event is not None and dagster_event.is_step_materialization:
+            values = self._materialization_entry_values(conn, event, event_id, serialized_event)
+        else:
+            values = self._get_asset_entry_values(
                 event, event_id, self._has_asset_key_index_cols_on_connection(conn)
             )
-            if serialized_event is None or not dagster_event.is_step_materialization
-            else (self._materialization_entry_values(conn, event, event_id, serialized_event))
-        )
         if not values:
             return
         key = dagster_event.asset_key.to_string()
