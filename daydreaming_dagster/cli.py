@@ -314,7 +314,6 @@ def run_stage(defs, instance, stage: str, keys: list[str], llm, layout, extra_ta
         ordered = ordered_keys(instance, stage, keys)
     except ValueError as exc:
         return StageReport(stage, run_ok=False, error=str(exc))
-    print(f"{stage}: {len(keys)} partitions to do", flush=True)
     started = time.perf_counter()
     with ProgressPrinter(_responses_folder(layout, stage), stage, len(keys)):
         report = run_range(defs, instance, stage, ordered, llm, extra_tags)
@@ -425,6 +424,7 @@ def command_run(args: argparse.Namespace) -> int:
         if args.calibrate:
             run_calibration(defs, instance, llm)
         plan = estimate(layout, llm.resolved_base_url(), reuse=not args.force)
+        print_plan(plan)
         generation_keys = plan.pending("generation")
         evaluation_keys = ordered_keys(instance, "evaluation", plan.pending("evaluation"))
     # Forked here, with the instance closed: the judging process shares no database connection
@@ -434,7 +434,6 @@ def command_run(args: argparse.Namespace) -> int:
         chunks = split_in_two(len(evaluation_keys), head_start_for(len(generation_keys)))
         assignment = Assignment(invocation, evaluation_keys, bool(generation_keys), chunks)
         judging = JudgingProcess(args, (home, defs, layout), assignment, work, ledger)
-        print(f"evaluation: {len(evaluation_keys)} partitions to do", flush=True)
     reports: list[StageReport] = []
     try:
         with open_instance() as instance:
@@ -464,7 +463,8 @@ def command_run(args: argparse.Namespace) -> int:
                 print_stage_result(reports[-1], judging.started_at)
             else:
                 print("evaluation: nothing to do", flush=True)
-            if any(r.materialized or r.failures for r in reports) or not results_current(layout):
+            ran = any(r.materialized or r.failures for r in reports)
+            if ran or not results_current(layout, plan.status.fingerprint):
                 results = materialize_selection(defs, instance, ["parsed_scores", "final_results"])
                 results_ok = results.success
             else:
@@ -543,19 +543,36 @@ def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
     print(f"Scores: {layout.parsing / 'parsed_scores.csv'}\nSummaries: {layout.summary}/")
 
 
-def results_current(layout) -> bool:
-    """Whether the summary was made after the task tables and every stored judge answer."""
-    summary = layout.summary / "summary.md"
-    scores = layout.parsing / "parsed_scores.csv"
-    if not (summary.exists() and scores.exists()):
+def results_current(layout, fingerprint: str) -> bool:
+    """Whether the scores and summaries were made from exactly the task states and answers
+    there are now (their recorded fingerprint, see task_status), not from other ones."""
+    from .assets.results import CONTEXT_FILE
+    from .experiment.summary_context import SummaryContext
+
+    if not (layout.parsing / "parsed_scores.csv").exists():
         return False
-    made = min(summary.stat().st_mtime, scores.stat().st_mtime)
-    inputs = [layout.tasks / "evaluation_tasks.csv", layout.tasks / "generation_tasks.csv"]
-    newest = max((p.stat().st_mtime for p in inputs if p.exists()), default=0.0)
-    if layout.evaluation_responses.exists():
-        with os.scandir(layout.evaluation_responses) as entries:
-            newest = max([newest, *(e.stat().st_mtime for e in entries if e.is_file())])
-    return newest <= made
+    try:
+        made = SummaryContext.from_json((layout.summary / CONTEXT_FILE).read_text("utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    return made.inputs_fingerprint == fingerprint
+
+
+def print_plan(plan) -> None:
+    """Done / stale / to do per stage, the calls that will be made, and what is set aside."""
+    from .cost_estimate import set_aside_line
+    from .experiment.task_state import TaskState
+
+    for stage in ("generation", "evaluation"):
+        counts = plan.status.counts(stage)
+        print(
+            f"{stage}: {counts[TaskState.DONE]} done, {counts[TaskState.STALE]} stale, "
+            f"{counts[TaskState.TODO]} to do; {plan.expected_calls[stage]} calls to make",
+            flush=True,
+        )
+    aside = set_aside_line(plan.status)
+    if aside:
+        print(aside, flush=True)
 
 
 def print_result_checks(results) -> None:
@@ -577,7 +594,7 @@ def command_estimate(args: argparse.Namespace) -> int:
             print(f"Setup failed: {first_failure_message(setup)}", file=sys.stderr)
             return 1
     plan = estimate(layout, defs.resources["llm"].resolved_base_url(), reuse=not args.force)
-    print(format_estimate(plan.estimates))
+    print(format_estimate(plan))
     return 0
 
 

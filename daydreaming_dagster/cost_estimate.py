@@ -1,25 +1,30 @@
 """What a run would cost before it starts: calls still to make, tokens, and USD per model.
 
-Nothing here calls a model. Prompts are rendered exactly as the assets render them, so a call
-already answered (same endpoint, model, prompt and parameters) is recognised and not counted.
-Token counts are estimates: about four characters per prompt token, and for answers the mean
-length of this model's stored answers, or a quarter of max_tokens when it has none yet. The
-upper bound assumes every answer runs to max_tokens.
+Nothing here calls a model. Which tasks are done, stale or to do is decided by
+``task_status`` (the same decision the assets make), and a task that is not done needs a call
+unless the response cache already holds its answer. An evaluation of a generation that is not
+done yet is judged against the generation's cached answer when there is one; otherwise it is
+counted as a call (its prompt depends on an answer nobody has seen yet). Identical calls are
+counted once, as the run makes them once. Token counts are estimates: about four characters
+per prompt token, and for answers the mean length of this model's stored answers, or a quarter
+of max_tokens when it has none yet. The upper bound assumes every answer runs to max_tokens.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from .data_layout import DataLayout, read_records, text_path
+from .data_layout import DataLayout, read_records
 from .experiment.model_tables import load_models, price_table
-from .experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
-from .experiment.tasks import evaluation_replicate_label
+from .experiment.task_state import TaskState, decide
+from .experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from .llm_calls.budget import Prices, estimated_prompt_tokens
-from .llm_calls.response_cache import ResponseCache, call_key, stored_record_for_call
-from .resources.llm_client import prompt_digest
+from .llm_calls.response_cache import ResponseCache
+from .task_status import ExperimentStatus, TaskStatusReader, experiment_status
+
+STAGES = ("generation", "evaluation")
 
 
 @dataclass
@@ -28,6 +33,8 @@ class ModelEstimate:
     model: str
     tasks: int = 0
     done: int = 0
+    stale: int = 0
+    calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
     max_completion_tokens: int = 0
@@ -35,7 +42,8 @@ class ModelEstimate:
     prices: Prices = Prices(None, None)
 
     @property
-    def calls(self) -> int:
+    def to_do(self) -> int:
+        """Tasks the run will process: stale ones and ones never made."""
         return self.tasks - self.done
 
     @property
@@ -56,162 +64,165 @@ def mean_completion_tokens(folder: Path) -> dict[str, float]:
     return {model: sum(v) / len(v) for model, v in totals.items()}
 
 
-class AnsweredCalls:
-    """Whether a call was already paid for: in the partition's record or in the cache."""
-
-    def __init__(self, cache: ResponseCache, base_url: str, reuse: bool):
-        self._cache = cache
-        self._base_url = base_url
-        self._reuse = reuse
-
-    def key(
-        self,
-        model: str,
-        prompt: str,
-        temperature: float,
-        max_tokens: int,
-        replicate: int | str = 1,
-    ) -> str:
-        return call_key(
-            self._base_url, model, prompt_digest(prompt), temperature, max_tokens, replicate
-        )
-
-    def state(self, folder: Path, partition: str, key: str) -> str:
-        """ "stored" (the partition holds this answer), "cached" (paid for, not yet copied to the
-        partition) or "todo" (a call is needed)."""
-        if not self._reuse:
-            return "todo"
-        if stored_record_for_call(folder, partition, key) is not None:
-            return "stored"
-        return "cached" if self._cache.path_for(key).exists() else "todo"
-
-
-def _read_templates(folder: Path, names: set[str]) -> dict[str, str]:
-    return {name: (folder / f"{name}.txt").read_text(encoding="utf-8") for name in names}
+def read_evaluation_templates(layout: DataLayout, names: set[str]) -> dict[str, str]:
+    return {
+        name: (layout.evaluation_templates_dir / f"{name}.txt").read_text(encoding="utf-8")
+        for name in names
+    }
 
 
 @dataclass
 class Plan:
-    """Per (stage, model) estimates, and each partition's state ("stored", "cached", "todo")."""
+    """Per (stage, model) estimates, and the state of every task (see ``task_status``)."""
 
     estimates: list[ModelEstimate]
-    states: dict[str, dict[str, str]]
+    status: ExperimentStatus
+    reuse: bool = True
+    expected_calls: dict[str, int] = field(default_factory=dict)
 
     def pending(self, stage: str) -> list[str]:
-        """Partitions a run must process: everything not already stored in its partition."""
-        return [key for key, state in self.states[stage].items() if state != "stored"]
+        """Partitions a run must process: every task not done (all of them under --force)."""
+        if not self.reuse:
+            statuses = self.status.generations if stage == "generation" else self.status.evaluations
+            return list(statuses)
+        return self.status.pending(stage)
+
+
+class _Estimator:
+    def __init__(self, layout: DataLayout, reader: TaskStatusReader, reuse: bool):
+        models = [layout.generation_models_file, layout.evaluation_models_file]
+        self.prices = {m: p for path in models for m, p in price_table(load_models(path)).items()}
+        self.reader = reader
+        self.reuse = reuse
+        self.cache = ResponseCache(layout.response_cache)
+        self.means = {
+            "generation": mean_completion_tokens(layout.generation_responses),
+            "evaluation": mean_completion_tokens(layout.evaluation_responses),
+        }
+        self.estimates: dict[tuple[str, str], ModelEstimate] = {}
+        self.keys_called: set[str] = set()
+
+    def entry(self, stage: str, model: str) -> ModelEstimate:
+        if (stage, model) not in self.estimates:
+            prices = Prices(*self.prices.get(model, (None, None)))
+            self.estimates[(stage, model)] = ModelEstimate(stage, model, prices=prices)
+        return self.estimates[(stage, model)]
+
+    def answer_tokens(self, stage: str, model: str, max_tokens: int, e=None) -> int:
+        if model in self.means[stage]:
+            return int(self.means[stage][model])
+        if e is not None:
+            e.completion_assumed = True
+        return max_tokens // 4
+
+    def cached(self, key: str) -> bool:
+        return self.reuse and (key in self.keys_called or self.cache.path_for(key).exists())
+
+    def count(self, e: ModelEstimate, stage: str, key: str | None, prompt_tokens: int, top: int):
+        """One task that is not done: a call unless its answer is (or will be) in the cache."""
+        if key is not None and self.cached(key):
+            return
+        if key is not None:
+            self.keys_called.add(key)
+        e.calls += 1
+        e.prompt_tokens += prompt_tokens
+        e.completion_tokens += self.answer_tokens(stage, e.model, top, e)
+        e.max_completion_tokens += top
 
 
 def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
     """Plan the run for the task tables currently in ``layout.tasks``."""
     generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
     evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
-    combos = pd.read_csv(layout.tasks / "content_combinations.csv", keep_default_na=False)
-    prices = {
-        **price_table(load_models(layout.generation_models_file)),
-        **price_table(load_models(layout.evaluation_models_file)),
-    }
-    answered = AnsweredCalls(ResponseCache(layout.response_cache), base_url, reuse)
-    gen_templates = _read_templates(
-        layout.generation_templates_dir, set(generation["generation_template"])
+    templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
+    reader = TaskStatusReader(layout, base_url, templates)
+    status = experiment_status(
+        reader, generation_tasks_by_id(generation), evaluation_tasks_by_id(evaluation)
     )
-    eval_templates = _read_templates(
-        layout.evaluation_templates_dir, set(evaluation["evaluation_template"])
-    )
-    gen_means = mean_completion_tokens(layout.generation_responses)
-    eval_means = mean_completion_tokens(layout.evaluation_responses)
-    concepts = concepts_by_combo(combos)
-    estimates: dict[tuple[str, str], ModelEstimate] = {}
-    states: dict[str, dict[str, str]] = {"generation": {}, "evaluation": {}}
-
-    def entry(stage: str, model: str) -> ModelEstimate:
-        if (stage, model) not in estimates:
-            estimates[(stage, model)] = ModelEstimate(stage, model, prices=Prices(*prices[model]))
-        return estimates[(stage, model)]
-
-    def expected_answer(means: dict[str, float], model: str, max_tokens: int, e=None) -> int:
-        if model in means:
-            return int(means[model])
-        if e is not None:
-            e.completion_assumed = True
-        return max_tokens // 4
-
-    generation_answer_tokens: dict[str, int] = {}
-    for task in generation.itertuples(index=False):
-        e = entry("generation", task.generation_model)
+    est = _Estimator(layout, reader, reuse)
+    prompt_chars = _generation_prompt_chars(layout)
+    new_answers: dict[str, str | None] = {}  # generation -> the answer the run will store
+    for key, g in status.generations.items():
+        e = est.entry("generation", g.task.model)
         e.tasks += 1
-        prompt = generation_prompt_text(
-            gen_templates, task.generation_template, concepts[str(task.combo_id)]
-        )
-        key = answered.key(
-            task.generation_model,
-            prompt,
-            task.temperature,
-            task.max_tokens,
-            int(getattr(task, "replicate", 1) or 1),
-        )
-        expected = expected_answer(gen_means, task.generation_model, task.max_tokens)
-        generation_answer_tokens[task.generation_task_id] = expected
-        state = answered.state(layout.generation_responses, task.generation_task_id, key)
-        states["generation"][task.generation_task_id] = state
-        if state != "todo":
+        if g.decision.done and reuse:
+            e.done += 1
+            new_answers[key] = g.stored.text
+            continue
+        e.stale += g.state is TaskState.STALE
+        call = g.expected.call.key
+        hit = est.cache.get(call) if reuse else None
+        new_answers[key] = hit.text if hit is not None else None
+        tokens = max(1, prompt_chars.get(key, 0) // 4)
+        est.count(e, "generation", call, tokens, g.task.max_tokens)
+    for v in status.evaluations.values():
+        e = est.entry("evaluation", v.task.model)
+        e.tasks += 1
+        if v.decision.done and reuse:
             e.done += 1
             continue
-        expected_answer(gen_means, task.generation_model, task.max_tokens, e)
-        e.prompt_tokens += estimated_prompt_tokens(prompt)
-        e.completion_tokens += expected
-        e.max_completion_tokens += int(task.max_tokens)
+        e.stale += v.state is TaskState.STALE
+        answer = new_answers.get(v.task.generation_task_id)
+        if answer is None:  # its generation will be answered in the run: prompt not known yet
+            template = templates.get(v.task.template, "")
+            generation = status.generations[v.task.generation_task_id]
+            tokens = estimated_prompt_tokens(template) + est.answer_tokens(
+                "generation", generation.task.model, generation.task.max_tokens
+            )
+            est.count(e, "evaluation", None, tokens, v.task.max_tokens)
+            continue
+        expected, prompt = reader.expected_evaluation(v.task, answer)
+        if reuse and decide(expected, v.stored.stored).done:
+            continue  # done again once its generation's cached answer is stored: no call
+        tokens = estimated_prompt_tokens(prompt)
+        est.count(e, "evaluation", expected.call.key, tokens, v.task.max_tokens)
+    estimates = list(est.estimates.values())
+    calls = {stage: sum(e.calls for e in estimates if e.stage == stage) for stage in STAGES}
+    return Plan(estimates, status, reuse, calls)
 
-    for task in evaluation.itertuples(index=False):
-        e = entry("evaluation", task.evaluation_model)
-        e.tasks += 1
-        answer_path = text_path(layout.generation_responses, task.generation_task_id)
-        if answer_path.exists():
-            prompt = evaluation_prompt_text(
-                eval_templates, task.evaluation_template, answer_path.read_text(encoding="utf-8")
-            )
-            key = answered.key(
-                task.evaluation_model,
-                prompt,
-                task.temperature,
-                task.max_tokens,
-                evaluation_replicate_label(pd.Series(task._asdict())),
-            )
-            state = answered.state(layout.evaluation_responses, task.evaluation_task_id, key)
-            states["evaluation"][task.evaluation_task_id] = state
-            if state != "todo":
-                e.done += 1
-                continue
-            prompt_tokens = estimated_prompt_tokens(prompt)
-        else:
-            states["evaluation"][task.evaluation_task_id] = "todo"
-            template = eval_templates[task.evaluation_template]
-            prompt_tokens = estimated_prompt_tokens(template) + generation_answer_tokens.get(
-                task.generation_task_id, 0
-            )
-        e.prompt_tokens += prompt_tokens
-        e.completion_tokens += expected_answer(
-            eval_means, task.evaluation_model, task.max_tokens, e
-        )
-        e.max_completion_tokens += int(task.max_tokens)
-    return Plan(list(estimates.values()), states)
+
+def _generation_prompt_chars(layout: DataLayout) -> dict[str, int]:
+    """Prompt length per generation task, from the rendered prompts the setup step knows.
+
+    The task table holds only each prompt's hash; the prompt text is rendered from the
+    combinations and templates, exactly as the generation step renders it."""
+    from .experiment.prompts import concepts_by_combo, generation_prompt_text
+
+    tasks = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
+    combos = pd.read_csv(layout.tasks / "content_combinations.csv", keep_default_na=False)
+    names = set(tasks["generation_template"])
+    templates = {
+        name: (layout.generation_templates_dir / f"{name}.txt").read_text(encoding="utf-8")
+        for name in names
+    }
+    concepts = concepts_by_combo(combos)
+    rendered: dict[tuple[str, str], int] = {}
+    chars = {}
+    for task in tasks.itertuples(index=False):
+        pair = (str(task.combo_id), str(task.generation_template))
+        if pair not in rendered:
+            text = generation_prompt_text(templates, pair[1], concepts[pair[0]])
+            rendered[pair] = len(text)
+        chars[str(task.generation_task_id)] = rendered[pair]
+    return chars
 
 
 def _usd(value: float | None) -> str:
     return "no price" if value is None else f"${value:,.4f}"
 
 
-def format_estimate(estimates: list[ModelEstimate]) -> str:
+def format_estimate(plan: Plan) -> str:
     """A table a researcher can read before deciding to spend."""
+    estimates = plan.estimates
     header = (
-        f"{'stage':<11}{'model':<40}{'tasks':>6}{'done':>6}{'calls':>7}"
+        f"{'stage':<11}{'model':<40}{'tasks':>6}{'done':>6}{'stale':>6}{'calls':>7}"
         f"{'prompt tok':>12}{'answer tok':>12}{'est. cost':>12}{'at most':>12}"
     )
     lines = [header, "-" * len(header)]
     for e in estimates:
         flag = "*" if e.completion_assumed and e.calls else " "
         lines.append(
-            f"{e.stage:<11}{e.model[:39]:<40}{e.tasks:>6}{e.done:>6}{e.calls:>7}"
+            f"{e.stage:<11}{e.model[:39]:<40}{e.tasks:>6}{e.done:>6}{e.stale:>6}{e.calls:>7}"
             f"{e.prompt_tokens:>12,}{e.completion_tokens:>11,}{flag}"
             f"{_usd(e.cost_usd):>12}{_usd(e.max_cost_usd):>12}"
         )
@@ -222,7 +233,7 @@ def format_estimate(estimates: list[ModelEstimate]) -> str:
     lines.append("-" * len(header))
     lines.append(
         f"{'total':<51}{sum(e.tasks for e in estimates):>6}{sum(e.done for e in estimates):>6}"
-        f"{sum(e.calls for e in estimates):>7}"
+        f"{sum(e.stale for e in estimates):>6}{sum(e.calls for e in estimates):>7}"
         f"{sum(e.prompt_tokens for e in estimates):>12,}"
         f"{sum(e.completion_tokens for e in estimates):>12,}{_usd(total):>12}{_usd(top):>12}"
     )
@@ -230,8 +241,26 @@ def format_estimate(estimates: list[ModelEstimate]) -> str:
         lines.append(
             "* no stored answers from this model yet: assumed a quarter of max_tokens per answer"
         )
-    lines.append(
+    lines += [
         "Prompt tokens are estimated at 4 characters each; 'at most' assumes every answer "
-        "reaches max_tokens."
-    )
+        "reaches max_tokens.",
+        "stale: stored results made from other inputs (a changed prompt, model setting or "
+        "endpoint, or a regenerated answer);",
+        "  they are redone and never counted until then. A task not done costs a call unless "
+        "data/llm_cache holds its answer.",
+    ]
+    aside = set_aside_line(plan.status)
+    if aside:
+        lines.append(aside)
     return "\n".join(lines)
+
+
+def set_aside_line(status: ExperimentStatus) -> str:
+    """How many paid-for results belong to tasks outside this selection ('' when none)."""
+    gens, evals = status.set_aside_generations, status.set_aside_evaluations
+    if not gens and not evals:
+        return ""
+    return (
+        f"Set aside: {gens} generation and {evals} evaluation results on disk belong to tasks "
+        "outside this selection;\n  they are kept (paid for) and not counted in its summary."
+    )

@@ -60,6 +60,12 @@ class DataLayout:
         return self.raw / "leak_phrases.txt"
 
     @property
+    def combination_registry(self) -> Path:
+        """Every combination id ever assigned and its concepts (append-only; outputs may be
+        deleted, this file not: it belongs in version control with the experiment)."""
+        return self.root / "combination_registry.csv"
+
+    @property
     def tasks(self) -> Path:
         return self.root / "02_tasks"
 

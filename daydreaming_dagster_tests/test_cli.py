@@ -67,9 +67,10 @@ def seed_run_command(templates: list[str]) -> list[str]:
             "--templates", ",".join(templates)]  # fmt: skip
 
 
-def estimate_totals(stdout: str) -> list[str]:
-    """The fields of the estimate table's total row: label, tasks, done, calls, tokens, costs."""
-    return next(line for line in stdout.splitlines() if line.startswith("total")).split()
+def estimate_totals(stdout: str) -> dict[str, int]:
+    """Tasks, done, stale and calls from the estimate table's total row."""
+    fields = next(line for line in stdout.splitlines() if line.startswith("total")).split()
+    return dict(zip(["tasks", "done", "stale", "calls"], map(int, fields[1:5]), strict=True))
 
 
 def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
@@ -77,7 +78,7 @@ def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
     estimate_command = [command[0], "estimate", *command[2:]]
     before = run(project, mock_llm, *estimate_command)
     assert before.returncode == 0, before.stdout + before.stderr
-    assert estimate_totals(before.stdout)[1:4] == ["60", "0", "60"]
+    assert estimate_totals(before.stdout) == {"tasks": 60, "done": 0, "stale": 0, "calls": 60}
     assert "google/gemini-2.5-flash" in before.stdout and "$" in before.stdout
     assert mock_llm.request_count == 0  # estimating calls no model
 
@@ -109,7 +110,7 @@ def test_daydreaming_run_seed_selection_then_resume(project, mock_llm):
     assert "Scores and summaries are up to date" in again.stdout
     assert mock_llm.request_count == 12 + evaluations  # nothing paid twice
     after = run(project, mock_llm, *estimate_command)
-    assert estimate_totals(after.stdout)[1:4] == ["60", "60", "0"]
+    assert estimate_totals(after.stdout) == {"tasks": 60, "done": 60, "stale": 0, "calls": 0}
     assert files_containing(project, TEST_API_KEY) == []
 
     forced = run(project, mock_llm, *command, "--templates", SEED_TEMPLATES[0], "--force")
@@ -166,7 +167,7 @@ def test_daydreaming_run_reports_failures_and_exits_nonzero(project, mock_llm):
     assert result.returncode == 1
     assert "generation: 3 called, 0 reused without a call, 3 failed" in result.stdout
     assert "HTTP 404" in result.stdout
-    assert "does not exist" in result.stdout  # evaluations of the failed generations
+    assert "generation not ready: " in result.stdout  # evaluations of the failed generations
     # An unknown model fails fast: one request per partition at most, never a retry (the three
     # start together; any call not yet started after the first 404 is not made at all).
     assert len(mock_llm.requests_for("google/gemma-3-27b-it:free")) <= 3

@@ -32,9 +32,22 @@ EXPECTED_UPSTREAM = {
     "generation_prompt": {"generation_tasks", "content_combinations", "generation_templates"},
     # The models tables give each model's prices and concurrency limit.
     "generation_response": {"generation_prompt", "generation_tasks", "generation_models"},
-    "evaluation_prompt": {"evaluation_tasks", "evaluation_templates", "generation_response"},
+    # An evaluation judges only the answer its generation task needs now (its prompt hash).
+    "evaluation_prompt": {
+        "evaluation_tasks",
+        "evaluation_templates",
+        "generation_response",
+        "generation_tasks",
+    },
     "evaluation_response": {"evaluation_prompt", "evaluation_tasks", "evaluation_models"},
-    "parsed_scores": {"evaluation_tasks", "evaluation_response"},
+    # Only done judgements are scored, decided from the task tables and the stored answers.
+    "parsed_scores": {
+        "evaluation_tasks",
+        "evaluation_response",
+        "generation_tasks",
+        "content_combinations",
+        "evaluation_templates",
+    },
     "final_results": {"parsed_scores"},
 }
 

@@ -163,7 +163,7 @@ def test_evaluation_before_generation_names_the_partition(data_root, llm_env, in
     assert not result.success
     message = failure_text(result)
     assert f'--partition "{task.generation_task_id}"' in message
-    assert "does not exist (" in message
+    assert f"generation not ready: {task.generation_task_id} (not made yet)" in message
     assert llm_env.request_count == 0
 
 

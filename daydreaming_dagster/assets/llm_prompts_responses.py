@@ -24,18 +24,21 @@ from dagster import (
 )
 
 from ..data_layout import text_path
+from ..experiment.call_identity import sha256_text
 from ..experiment.model_tables import concurrency_limits, price_table
-from ..experiment.prompts import concepts_by_combo, evaluation_prompt_text, generation_prompt_text
+from ..experiment.prompts import concepts_by_combo, generation_prompt_text
 from ..experiment.rendering import PromptRenderError
-from ..experiment.tasks import evaluation_replicate_label, replicate_of
+from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..experiment.validity import find_leaks, late_models, load_leak_phrases
 from ..llm_calls.budget import Prices
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
+from ..task_status import GENERATION_ANSWER, TaskStatusReader, not_ready_reason
 from .partition_batches import (
     CallSpec,
     GenerationWatch,
     PartitionFailure,
+    PlannedCall,
     Stage,
     WaitForGeneration,
     materialize_stage,
@@ -51,11 +54,7 @@ DEFINITIONS_FILE = "daydreaming_dagster/definitions.py"
 LLM_POOL = "llm_api"
 
 
-def rows_by_id(tasks: pd.DataFrame, id_column: str) -> dict[str, pd.Series]:
-    return {str(row[id_column]): row for _, row in tasks.iterrows()}
-
-
-def task_for(rows: dict[str, pd.Series], key: str, table: str) -> pd.Series:
+def task_for(rows: dict, key: str, table: str):
     """The task behind a partition, or a failure saying how to refresh stale partitions."""
     row = rows.get(key)
     if row is None:
@@ -73,8 +72,16 @@ def prices_from(models: pd.DataFrame) -> dict[str, Prices]:
 def render_or_fail(render: Callable[[], str]) -> str:
     try:
         return render()
-    except PromptRenderError as exc:
+    except (PromptRenderError, ValueError) as exc:
         raise PartitionFailure(str(exc)) from None
+
+
+def tasks_or_fail(convert: Callable[[], dict]) -> dict:
+    """Typed task rows, or a Dagster failure saying how to rebuild an outdated table."""
+    try:
+        return convert()
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
 
 
 def cache_root(data_paths: DataPathsResource) -> Path:
@@ -147,35 +154,35 @@ def generation_llm(
 ):
     """Render prompts and call the generator models for every partition of the run."""
     layout = data_paths.layout
-    tasks = rows_by_id(generation_tasks, "generation_task_id")
+    tasks = tasks_or_fail(lambda: generation_tasks_by_id(generation_tasks))
     concepts = concepts_by_combo(content_combinations)
+    reader = TaskStatusReader(layout, llm.resolved_base_url(), {})
 
-    def call_spec(key: str) -> CallSpec:
+    def plan(key: str) -> PlannedCall:
         task = task_for(tasks, key, "generation_tasks.csv")
-        return CallSpec(
-            model=str(task["generation_model"]),
-            temperature=float(task["temperature"]),
-            max_tokens=int(task["max_tokens"]),
-            replicate=replicate_of(task),
-            metadata={
-                "combo_id": str(task["combo_id"]),
-                "template": str(task["generation_template"]),
-                "model": str(task["generation_model"]),
-            },
-        )
-
-    def render(key: str) -> str:
-        task = task_for(tasks, key, "generation_tasks.csv")
-        template = str(task["generation_template"])
-        if template not in generation_templates:
+        if task.template not in generation_templates:
             raise PartitionFailure(
-                f"generation template {template!r} is not loaded; re-materialize "
+                f"generation template {task.template!r} is not loaded; re-materialize "
                 "generation_templates (and the task assets) with it selected."
             )
-        combo_concepts = concepts.get(str(task["combo_id"]), [])
-        return render_or_fail(
-            lambda: generation_prompt_text(generation_templates, template, combo_concepts)
+        combo_concepts = concepts.get(task.combo_id, [])
+        prompt = render_or_fail(
+            lambda: generation_prompt_text(generation_templates, task.template, combo_concepts)
         )
+        if sha256_text(prompt) != task.prompt_sha256:
+            raise PartitionFailure(
+                "generation_tasks.csv was built from other templates or concepts than this run "
+                "loaded; re-materialize the setup assets and task_definitions first."
+            )
+        status = reader.generation(task)
+        spec = CallSpec(
+            model=task.model,
+            temperature=task.temperature,
+            max_tokens=task.max_tokens,
+            replicate=task.replicate,
+            metadata={"combo_id": task.combo_id, "template": task.template, "model": task.model},
+        )
+        return PlannedCall(spec, prompt, status.decision.done, status.stored.record)
 
     if AssetKey("generation_response") in context.selected_asset_keys:
         refuse_invalid_experiment(
@@ -187,8 +194,7 @@ def generation_llm(
         response_asset=AssetKey("generation_response"),
         prompt_folder=layout.generation_prompts,
         response_folder=layout.generation_responses,
-        call_spec=call_spec,
-        render=render,
+        plan=plan,
         prices=prices_from(generation_models),
         model_limits=concurrency_limits(generation_models, llm.max_concurrent_per_model),
     )
@@ -208,6 +214,7 @@ def generation_llm(
             # by generation_task_id. The edge shows the lineage in the asset graph.
             deps=[
                 AssetDep("generation_response", partition_mapping=AllPartitionMapping()),
+                "generation_tasks",
                 "evaluation_tasks",
                 "evaluation_templates",
             ],
@@ -228,6 +235,8 @@ def generation_llm(
         "evaluation_tasks": AssetIn(),
         "evaluation_templates": AssetIn(),
         "evaluation_models": AssetIn(),
+        # Which answer each generation must hold now (its prompt hash): only that is judged.
+        "generation_tasks": AssetIn(),
     },
     can_subset=True,
     backfill_policy=BackfillPolicy.single_run(),
@@ -238,6 +247,7 @@ def evaluation_llm(
     evaluation_tasks: pd.DataFrame,
     evaluation_templates: dict[str, str],
     evaluation_models: pd.DataFrame,
+    generation_tasks: pd.DataFrame,
     llm: LLMClientResource,
     data_paths: DataPathsResource,
 ):
@@ -247,49 +257,45 @@ def evaluation_llm(
     it, so judging starts while other generations are still running.
     """
     layout = data_paths.layout
-    tasks = rows_by_id(evaluation_tasks, "evaluation_task_id")
+    tasks = tasks_or_fail(lambda: evaluation_tasks_by_id(evaluation_tasks))
+    generations = tasks_or_fail(lambda: generation_tasks_by_id(generation_tasks))
+    reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
     watch = GenerationWatch(context.instance, AssetKey("generation_response"))
+    forced = not llm.reuse_stored_responses
 
-    def call_spec(key: str) -> CallSpec:
+    def plan(key: str) -> PlannedCall:
         task = task_for(tasks, key, "evaluation_tasks.csv")
-        generation_id = str(task["generation_task_id"])
-        return CallSpec(
-            model=str(task["evaluation_model"]),
-            temperature=float(task["temperature"]),
-            max_tokens=int(task["max_tokens"]),
-            replicate=evaluation_replicate_label(task),
+        generation_id = task.generation_task_id
+        generation = reader.generation(task_for(generations, generation_id, "generation_tasks.csv"))
+        if not generation.decision.done or forced:
+            # A run in progress is producing it (or, forced, replacing it): wait for that answer.
+            if watch.in_flight(generation_id):
+                raise WaitForGeneration(generation_id)
+        if not generation.decision.done:
+            raise PartitionFailure(
+                f"{not_ready_reason(generation)}. Materialize it first: uv run dagster asset "
+                f'materialize --select "generation_prompt,generation_response" --partition '
+                f'"{generation_id}" -f {DEFINITIONS_FILE}'
+            )
+        status = render_or_fail(lambda: reader.evaluation(task, generation))
+        spec = CallSpec(
+            model=task.model,
+            temperature=task.temperature,
+            max_tokens=task.max_tokens,
+            replicate=task.replicate_label,
             metadata={
                 "generation_task_id": generation_id,
                 "generation_response_path": MetadataValue.path(
                     str(text_path(layout.generation_responses, generation_id))
                 ),
-                "template": str(task["evaluation_template"]),
-                "model": str(task["evaluation_model"]),
+                "template": task.template,
+                "model": task.model,
             },
         )
-
-    def render(key: str) -> str:
-        task = task_for(tasks, key, "evaluation_tasks.csv")
-        generation_id = str(task["generation_task_id"])
-        path = text_path(layout.generation_responses, generation_id)
-        if not path.exists():
-            if watch.in_flight(generation_id):
-                raise WaitForGeneration(generation_id)
-            raise PartitionFailure(
-                f"the generation response for '{generation_id}' does not exist ({path}). "
-                "Materialize it first: uv run dagster asset materialize --select "
-                f'"generation_prompt,generation_response" --partition "{generation_id}" '
-                f"-f {DEFINITIONS_FILE}"
-            )
-        template = str(task["evaluation_template"])
-        if template not in evaluation_templates:
-            raise PartitionFailure(
-                f"evaluation template {template!r} is not active; re-materialize "
-                "evaluation_templates (and the task assets)."
-            )
-        response = path.read_text(encoding="utf-8")
-        return render_or_fail(
-            lambda: evaluation_prompt_text(evaluation_templates, template, response)
+        answer_sha256 = sha256_text(generation.answer or "")
+        made_from = {"generation_task_id": generation_id, GENERATION_ANSWER: answer_sha256}
+        return PlannedCall(
+            spec, status.prompt or "", status.decision.done, status.stored.record, made_from
         )
 
     stage = Stage(
@@ -298,8 +304,7 @@ def evaluation_llm(
         response_asset=AssetKey("evaluation_response"),
         prompt_folder=layout.evaluation_prompts,
         response_folder=layout.evaluation_responses,
-        call_spec=call_spec,
-        render=render,
+        plan=plan,
         prices=prices_from(evaluation_models),
         model_limits=concurrency_limits(evaluation_models, llm.max_concurrent_per_model),
     )

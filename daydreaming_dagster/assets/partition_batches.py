@@ -27,17 +27,13 @@ from dagster import (
 )
 
 from ..data_layout import record_path, text_path, write_json_atomic, write_text_atomic
+from ..experiment.call_identity import sha256_text
 from ..llm_calls.budget import CostBudget, Prices, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
-from ..llm_calls.response_cache import ResponseCache, call_key, stored_record_for_call
+from ..llm_calls.response_cache import ResponseCache
 from ..llm_calls.slots import CallSlots, default_slots_root
-from ..resources.llm_client import (
-    LLMClientResource,
-    LLMConfigurationError,
-    LLMResponse,
-    prompt_digest,
-)
+from ..resources.llm_client import LLMClientResource, LLMConfigurationError, LLMResponse
 
 PROGRESS_EVERY_S = 5.0
 WAIT_POLL_S = 0.25
@@ -64,6 +60,19 @@ class CallSpec:
     replicate: int | str = 1
 
 
+@dataclass(frozen=True)
+class PlannedCall:
+    """What a partition needs now: its call, its prompt, and whether its stored result is
+    already exactly that (done, see ``task_status``)."""
+
+    spec: CallSpec
+    prompt: str
+    done: bool
+    stored_record: dict[str, Any] | None = None
+    # Recorded with the answer besides the call itself: what else it was made from.
+    made_from: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class Stage:
     """One side of the experiment: the generation or the evaluation prompt/response pair."""
@@ -73,8 +82,7 @@ class Stage:
     response_asset: AssetKey
     prompt_folder: Path
     response_folder: Path
-    call_spec: Callable[[str], CallSpec]
-    render: Callable[[str], str]
+    plan: Callable[[str], PlannedCall]
     prices: dict[str, Prices]
     model_limits: dict[str, int]
 
@@ -169,10 +177,22 @@ class GenerationWatch:
         return running
 
 
+def partition_record(outcome: CallOutcome) -> dict[str, Any]:
+    """The call record as kept beside a partition's answer: the call, plus the hash of the
+    answer itself and what else the answer was made from (``task_status`` checks both)."""
+    return {
+        **(outcome.record or {}),
+        "task_id": outcome.request.key,
+        "answer_sha256": sha256_text(outcome.text or ""),
+        **outcome.request.made_from,
+    }
+
+
 def store_answer(folder: Path, outcome: CallOutcome) -> None:
-    """A partition's call record, then its text, each written atomically and durably."""
+    """A partition's call record, then its text, each written atomically and durably. A crash
+    between the two leaves a record whose answer hash does not match the text: stale, redone."""
     key = outcome.request.key
-    write_json_atomic(record_path(folder, key), dict(outcome.record or {}))
+    write_json_atomic(record_path(folder, key), partition_record(outcome))
     write_text_atomic(text_path(folder, key), outcome.text or "")
 
 
@@ -283,7 +303,6 @@ def materialize_stage(
         if call_models
         else None
     )
-    base_url = llm.resolved_base_url()
     waiting = keys
     try:
         while True:
@@ -294,8 +313,7 @@ def materialize_stage(
                     for outcome in runner.drain(0):
                         yield from outcome_events(context, stage, outcome, tally)
                 try:
-                    spec = stage.call_spec(key)
-                    prompt = stage.render(key) if write_prompts else read_prompt(stage, key)
+                    planned = stage.plan(key)
                 except WaitForGeneration:
                     still_waiting.append(key)
                     continue
@@ -303,41 +321,31 @@ def materialize_stage(
                     tally.failures[key] = str(exc)
                     context.log.error(f"{key}: {exc}")
                     continue
-                if write_prompts:
-                    yield from prompt_event(stage, key, prompt, spec, known)
+                spec = planned.spec
+                yield from prompt_event(stage, key, planned.prompt, spec, known, write_prompts)
                 if runner is None:
                     tally.prompts_only += 1
                     continue
-                request = CallRequest(
-                    key,
-                    spec.model,
-                    prompt,
-                    prompt_digest(prompt),
-                    spec.temperature,
-                    spec.max_tokens,
-                    stage.prices.get(spec.model, Prices(None, None)),
-                    spec.replicate,
-                )
-                wanted = call_key(
-                    base_url,
-                    spec.model,
-                    request.prompt_sha256,
-                    spec.temperature,
-                    spec.max_tokens,
-                    spec.replicate,
-                )
-                stored = (
-                    stored_record_for_call(stage.response_folder, key, wanted)
-                    if llm.reuse_stored_responses
-                    else None
-                )
-                if stored is not None:
+                if planned.done and llm.reuse_stored_responses:
                     tally.reused += 1
                     if key not in known[stage.response_asset]:
                         path = text_path(stage.response_folder, key)
-                        yield response_event(stage, key, stored, path, "stored", 0, 0.0)
+                        record = planned.stored_record or {}
+                        yield response_event(stage, key, record, path, "stored", 0, 0.0)
                     continue
-                runner.submit(request)
+                runner.submit(
+                    CallRequest(
+                        key,
+                        spec.model,
+                        planned.prompt,
+                        sha256_text(planned.prompt),
+                        spec.temperature,
+                        spec.max_tokens,
+                        stage.prices.get(spec.model, Prices(None, None)),
+                        spec.replicate,
+                        made_from=planned.made_from,
+                    )
+                )
             waiting = still_waiting
             busy = runner is not None and runner.busy
             if runner is not None:
@@ -358,23 +366,16 @@ def materialize_stage(
         raise failure_for(stage, tally, runner.stop_error if runner else None)
 
 
-def read_prompt(stage: Stage, key: str) -> str:
-    path = text_path(stage.prompt_folder, key)
-    if not path.exists():
-        raise PartitionFailure(
-            f"its prompt {path} does not exist; materialize {stage.prompt_asset.to_user_string()} "
-            "for this partition first (or select both assets)."
-        )
-    return path.read_text(encoding="utf-8")
-
-
-def prompt_event(stage: Stage, key: str, prompt: str, spec: CallSpec, known: dict):
-    """Write the prompt if it changed; report it if it changed or Dagster has no record of it."""
+def prompt_event(
+    stage: Stage, key: str, prompt: str, spec: CallSpec, known: dict, selected: bool
+) -> Iterator[AssetMaterialization]:
+    """Write the prompt if it changed, so the file always holds what is sent; report it when
+    its asset is selected and it changed or Dagster has no record of it."""
     path = text_path(stage.prompt_folder, key)
     unchanged = path.exists() and path.read_text(encoding="utf-8") == prompt
     if not unchanged:
         write_text_atomic(path, prompt, durable=False)  # rebuilt from the templates at no cost
-    if unchanged and key in known[stage.prompt_asset]:
+    if not selected or (unchanged and key in known[stage.prompt_asset]):
         return
     yield AssetMaterialization(
         asset_key=stage.prompt_asset,

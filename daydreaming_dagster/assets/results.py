@@ -4,18 +4,21 @@ import base64
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 
 import pandas as pd
 from dagster import (
     AllPartitionMapping,
     AssetDep,
     AssetExecutionContext,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
-from ..data_layout import text_path, write_bytes_atomic, write_text_atomic
+from ..data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
+from ..experiment.call_identity import endpoint_host
 from ..experiment.score_parsing import parse_score
 from ..experiment.statistics import (
     consensus_high,
@@ -24,7 +27,12 @@ from ..experiment.statistics import (
     replicate_spread,
 )
 from ..experiment.summary import all_summaries, to_markdown, top_responses
+from ..experiment.summary_context import StageCounts, SummaryContext
+from ..experiment.task_state import TaskState
+from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..resources.data_paths import DataPathsResource
+from ..resources.llm_client import LLMClientResource
+from ..task_status import GENERATION_ANSWER, ExperimentStatus, TaskStatusReader, experiment_status
 
 GROUP = "results"
 PARSED_SCORE_COLUMNS = [
@@ -42,23 +50,33 @@ PARSED_SCORE_COLUMNS = [
     "generation_response_path",
     "generation_replicate",
     "evaluation_replicate",
+    "state",
+    "generation_state",
+    "generation_answer_sha256",
 ]
+STATUS_FILE = "task_status.json"
+CONTEXT_FILE = "summary_context.json"
+NO_RESPONSE = "no evaluation response yet (materialize evaluation_response for this partition)"
 
 
-def parse_all(evaluation_tasks: pd.DataFrame, data_paths: DataPathsResource) -> pd.DataFrame:
-    """One row per evaluation task; a missing or unparseable answer gets an error, never a score."""
-    layout = data_paths.layout
+def parse_all(
+    evaluation_tasks: pd.DataFrame, status: ExperimentStatus, layout: DataLayout
+) -> pd.DataFrame:
+    """One row per evaluation task. Only a done judgement (of the generation answer stored now,
+    with the current template and settings) gets a score; a stale or missing one gets an error
+    saying why, never a score."""
     rows = []
     for task in evaluation_tasks.itertuples(index=False):
-        answer_path = text_path(layout.evaluation_responses, task.evaluation_task_id)
-        if answer_path.exists():
-            parsed = parse_score(answer_path.read_text(encoding="utf-8"))
+        judged = status.evaluations[task.evaluation_task_id]
+        score = line = None
+        if judged.state is TaskState.DONE:
+            parsed = parse_score(judged.stored.text or "")
             score, error, line = parsed.score, parsed.error, parsed.score_line
+        elif judged.state is TaskState.STALE:
+            error = f"stale, not counted: {judged.decision.reason}"
         else:
-            score, line = None, None
-            error = (
-                "no evaluation response yet (materialize evaluation_response for this partition)"
-            )
+            error = NO_RESPONSE
+        record = judged.stored.record or {}
         rows.append(
             {
                 "evaluation_task_id": task.evaluation_task_id,
@@ -71,17 +89,61 @@ def parse_all(evaluation_tasks: pd.DataFrame, data_paths: DataPathsResource) -> 
                 "score": score,
                 "error": error,
                 "score_line": line,
-                "evaluation_response_path": str(answer_path),
+                "evaluation_response_path": str(
+                    text_path(layout.evaluation_responses, task.evaluation_task_id)
+                ),
                 "generation_response_path": str(
                     text_path(layout.generation_responses, task.generation_task_id)
                 ),
-                "generation_replicate": int(getattr(task, "generation_replicate", 1) or 1),
-                "evaluation_replicate": int(getattr(task, "replicate", 1) or 1),
+                "generation_replicate": judged.task.generation_replicate,
+                "evaluation_replicate": judged.task.replicate,
+                "state": judged.state.value,
+                "generation_state": judged.generation.state.value,
+                "generation_answer_sha256": (
+                    record.get(GENERATION_ANSWER) if judged.state is TaskState.DONE else None
+                ),
             }
         )
     table = pd.DataFrame(rows, columns=PARSED_SCORE_COLUMNS)
     table["score"] = table["score"].astype(float)
     return table
+
+
+def counts_of(status: ExperimentStatus, stage: str) -> StageCounts:
+    counts = status.counts(stage)
+    set_aside = (
+        status.set_aside_generations if stage == "generation" else status.set_aside_evaluations
+    )
+    return StageCounts(
+        done=counts[TaskState.DONE],
+        stale=counts[TaskState.STALE],
+        to_do=counts[TaskState.TODO],
+        set_aside=set_aside,
+    )
+
+
+def summary_context(
+    status: ExperimentStatus,
+    generation_tasks: pd.DataFrame,
+    evaluation_tasks: pd.DataFrame,
+    content_combinations: pd.DataFrame,
+) -> SummaryContext:
+    """The selection as the task tables have it (not as some run config says it is)."""
+    combos = content_combinations.groupby("combo_id")["concept_id"].count()
+    return SummaryContext(
+        endpoint_host=endpoint_host(status.base_url),
+        generation_models=sorted(set(generation_tasks["generation_model"])),
+        evaluation_models=sorted(set(evaluation_tasks["evaluation_model"])),
+        concepts=sorted(set(content_combinations["concept_id"])),
+        k_values=sorted({int(k) for k in combos}),
+        description_levels=sorted(set(content_combinations["description_level"])),
+        generation_templates=sorted(set(generation_tasks["generation_template"])),
+        evaluation_templates=sorted(set(evaluation_tasks["evaluation_template"])),
+        generation=counts_of(status, "generation"),
+        evaluation=counts_of(status, "evaluation"),
+        inputs_fingerprint=status.fingerprint,
+        made_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
 
 
 @asset(
@@ -93,24 +155,58 @@ def parse_all(evaluation_tasks: pd.DataFrame, data_paths: DataPathsResource) -> 
 def parsed_scores(
     context: AssetExecutionContext,
     evaluation_tasks: pd.DataFrame,
+    generation_tasks: pd.DataFrame,
+    content_combinations: pd.DataFrame,
+    evaluation_templates: dict[str, str],
+    llm: LLMClientResource,
     data_paths: DataPathsResource,
 ) -> MaterializeResult:
-    """Every judge's overall score, one row per evaluation task (errors say why none)."""
-    table = parse_all(evaluation_tasks, data_paths)
-    missing = int(table["error"].str.startswith("no evaluation response", na=False).sum())
-    unparsed = int(table["score"].isna().sum()) - missing
+    """Every judge's overall score, one row per evaluation task. Only judgements that are done
+    (see task_status) are scored; stale and missing ones say why they are not."""
+    layout = data_paths.layout
+    reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
+    try:
+        status = experiment_status(
+            reader,
+            generation_tasks_by_id(generation_tasks),
+            evaluation_tasks_by_id(evaluation_tasks),
+        )
+    except ValueError as exc:
+        raise Failure(str(exc)) from None
+    table = parse_all(evaluation_tasks, status, layout)
+    about = summary_context(status, generation_tasks, evaluation_tasks, content_combinations)
+    write_text_atomic(layout.parsing / STATUS_FILE, about.to_json())
+    done = table["state"] == TaskState.DONE.value
+    unparsed = int((done & table["score"].isna()).sum())
     if unparsed:
         context.log.warning(f"{unparsed} evaluation answers have no usable score; see 'error'.")
+    stale = int((table["state"] == TaskState.STALE.value).sum())
+    if stale:
+        context.log.warning(
+            f"{stale} judgements are stale (their inputs changed) and are not counted; the next "
+            "run redoes them."
+        )
+    scored = table["score"].dropna()
     return MaterializeResult(
         value=table,
         metadata={
             "evaluation_tasks": len(table),
-            "scored": int(table["score"].notna().sum()),
-            "missing_responses": missing,
+            "scored": len(scored),
+            "missing_responses": int((table["state"] == TaskState.TODO.value).sum()),
+            "stale": stale,
             "parse_errors": unparsed,
-            "mean_score": float(table["score"].mean()) if table["score"].notna().any() else 0.0,
+            "endpoint_host": about.endpoint_host,
+            "mean_score": float(scored.mean()) if len(scored) else 0.0,
         },
     )
+
+
+def read_context(layout: DataLayout) -> SummaryContext | None:
+    """The context parsed_scores wrote, or None when it is missing or unreadable."""
+    try:
+        return SummaryContext.from_json((layout.parsing / STATUS_FILE).read_text("utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return None
 
 
 def draw_charts(scores: pd.DataFrame) -> dict[str, bytes]:
@@ -146,7 +242,10 @@ def final_results(
     """Summary tables in data/06_summary and as markdown in the UI: means with 95% bootstrap
     intervals per model, template and combination; judge agreement (Spearman) and judge bias;
     the generations every judge scored highly; and charts (PNG files, shown in the UI)."""
-    folder = data_paths.layout.summary
+    layout = data_paths.layout
+    folder = layout.summary
+    about = read_context(layout)
+    (folder / CONTEXT_FILE).unlink(missing_ok=True)  # written again once all else is
     drawn = start_drawing(parsed_scores)
     tables = all_summaries(parsed_scores)
     tables["top_responses"] = top_responses(parsed_scores)
@@ -157,6 +256,8 @@ def final_results(
     for name, table in tables.items():
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
+    if about is not None:
+        sections.insert(0, f"## context\n\n{about.markdown()}")
     report = "\n\n".join(sections)
     charts = {}
     for name, png in drawn().items():
@@ -167,11 +268,24 @@ def final_results(
         )
         charts[f"chart_{name}_path"] = MetadataValue.path(str(path))
     write_text_atomic(folder / "summary.md", "# DayDreaming results\n\n" + report + "\n")
+    if about is not None:
+        # Last: its fingerprint tells `daydreaming run` that these summaries are complete.
+        write_text_atomic(folder / CONTEXT_FILE, about.to_json())
     context.log.info(f"Wrote {len(tables)} summary tables to {folder}")
     scored = parsed_scores["score"].dropna()
+    context_metadata = (
+        {
+            "endpoint_host": about.endpoint_host,
+            "generations": about.generation.describe(),
+            "evaluations": about.evaluation.describe(),
+        }
+        if about is not None
+        else {}
+    )
     return MaterializeResult(
         metadata={
             "summary": MetadataValue.md(report),
+            **context_metadata,
             **charts,
             "folder": MetadataValue.path(str(folder)),
             "scored": len(scored),

@@ -17,6 +17,7 @@ STAT_COLUMNS = [
     "n_tasks",
     "n_scored",
     "n_missing",
+    "n_stale",
     "n_errors",
     "mean",
     "ci95_low",
@@ -35,15 +36,19 @@ def _stats(group: pd.DataFrame) -> pd.Series:
     # generations (each at its mean over judges), not individual scores.
     per_generation = group.dropna(subset=["score"]).groupby("generation_task_id")["score"].mean()
     ci_low, ci_high = bootstrap_mean_ci(per_generation.to_numpy())
-    missing = int(
-        group["error"].astype("string").str.startswith(MISSING_PREFIX).fillna(False).sum()
-    )
+    if "state" in group.columns:
+        missing = int((group["state"] == "to do").sum())
+        stale = int((group["state"] == "stale").sum())
+    else:  # a table from before task states: only missing answers are marked, by their error
+        errors = group["error"].astype("string")
+        missing, stale = int(errors.str.startswith(MISSING_PREFIX).fillna(False).sum()), 0
     return pd.Series(
         {
             "n_tasks": len(group),
             "n_scored": len(scores),
             "n_missing": missing,
-            "n_errors": int(group["score"].isna().sum()) - missing,
+            "n_stale": stale,
+            "n_errors": int(group["score"].isna().sum()) - missing - stale,
             "mean": scores.mean() if len(scores) else float("nan"),
             "ci95_low": ci_low,
             "ci95_high": ci_high,
@@ -59,14 +64,16 @@ def summarize(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """count, mean with its 95% bootstrap interval (``ci95_low``..``ci95_high``, resampling
     generations), std, min, max and how many scored >= 8, per group in ``by``.
 
-    Answers not yet produced count in ``n_missing``, unparseable ones in ``n_errors``; neither
-    ever enters the statistics.
+    Answers not yet produced count in ``n_missing``, stale ones (made from other inputs) in
+    ``n_stale``, unparseable ones in ``n_errors``; none of them ever enters the statistics.
     """
     if scores.empty:
         return pd.DataFrame(columns=[*by, *STAT_COLUMNS])
     columns = ["score", "error", "generation_task_id"]
+    if "state" in scores.columns:
+        columns.append("state")
     table = scores.groupby(by, sort=True)[columns].apply(_stats).reset_index()
-    for column in ("n_tasks", "n_scored", "n_missing", "n_errors", "n_high"):
+    for column in ("n_tasks", "n_scored", "n_missing", "n_stale", "n_errors", "n_high"):
         table[column] = table[column].astype(int)
     return table[[*by, *STAT_COLUMNS]]
 

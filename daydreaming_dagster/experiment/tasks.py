@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
 import pandas as pd
 
 from .combinations import ConceptCombination
@@ -15,6 +19,8 @@ GENERATION_TASK_COLUMNS = [
     "temperature",
     "max_tokens",
     "replicate",
+    "concept_ids",
+    "prompt_sha256",
 ]
 EVALUATION_TASK_COLUMNS = [
     "evaluation_task_id",
@@ -30,6 +36,9 @@ EVALUATION_TASK_COLUMNS = [
     "replicate",
     "generation_replicate",
 ]
+
+
+CONCEPT_SEPARATOR = "|"
 
 
 def generation_task_id(combo_id: str, template: str, model: str) -> str:
@@ -63,9 +72,19 @@ def build_generation_tasks(
     templates: list[str],
     models: pd.DataFrame,
     replicates: int = 1,
+    prompt_sha256: Callable[[ConceptCombination, str], str] | None = None,
 ) -> pd.DataFrame:
-    """combination x template x active model (x replicate), in that nesting order."""
+    """combination x template x active model (x replicate), in that nesting order.
+
+    ``prompt_sha256(combination, template)`` gives the hash of the prompt each task sends, the
+    column a stored answer is checked against (see ``task_state``).
+    """
     model_rows = list(models.itertuples(index=False))  # once, not once per combination
+    hashes = {
+        (combo.combo_id, template): prompt_sha256(combo, template) if prompt_sha256 else ""
+        for combo in combinations
+        for template in templates
+    }
     rows = [
         {
             "generation_task_id": with_replicate(
@@ -78,6 +97,8 @@ def build_generation_tasks(
             "temperature": float(m.temperature),
             "max_tokens": int(m.max_tokens),
             "replicate": r,
+            "concept_ids": CONCEPT_SEPARATOR.join(combo.concept_ids),
+            "prompt_sha256": hashes[(combo.combo_id, template)],
         }
         for combo in combinations
         for template in templates
@@ -124,16 +145,87 @@ def build_evaluation_tasks(
     return table
 
 
-def replicate_of(task: pd.Series) -> int:
-    """The task's replicate number (1 for task tables written before replicates existed)."""
-    value = task.get("replicate", 1)
-    return 1 if pd.isna(value) else int(value)
+def _get(row: Mapping[str, Any], name: str, default: Any = None) -> Any:
+    """A task-table cell; empty cells (older tables, pandas NaN) give ``default``."""
+    value = row.get(name, default)
+    return default if value is None or (isinstance(value, float) and pd.isna(value)) else value
 
 
-def evaluation_replicate_label(task: pd.Series) -> str:
-    """Which judgement of which generation replicate: "1" for the seed's single one, so its
-    call keys stay as they were; generation replicates with the same text stay separate calls."""
-    generation = task.get("generation_replicate", 1)
-    generation = 1 if pd.isna(generation) else int(generation)
-    evaluation = replicate_of(task)
-    return str(evaluation) if generation == 1 else f"g{generation}e{evaluation}"
+@dataclass(frozen=True)
+class GenerationTask:
+    """One row of generation_tasks.csv: what one generation partition asks of which model."""
+
+    task_id: str
+    combo_id: str
+    template: str
+    model: str
+    temperature: float
+    max_tokens: int
+    replicate: int
+    prompt_sha256: str
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> GenerationTask:
+        return cls(
+            task_id=str(_get(row, "generation_task_id")),
+            combo_id=str(_get(row, "combo_id")),
+            template=str(_get(row, "generation_template")),
+            model=str(_get(row, "generation_model")),
+            temperature=float(_get(row, "temperature")),
+            max_tokens=int(_get(row, "max_tokens")),
+            replicate=int(_get(row, "replicate", 1)),
+            prompt_sha256=str(_get(row, "prompt_sha256", "")),
+        )
+
+
+@dataclass(frozen=True)
+class EvaluationTask:
+    """One row of evaluation_tasks.csv: which judge scores which generation with which rubric."""
+
+    task_id: str
+    generation_task_id: str
+    template: str
+    model: str
+    temperature: float
+    max_tokens: int
+    replicate: int
+    generation_replicate: int
+
+    @classmethod
+    def from_row(cls, row: Mapping[str, Any]) -> EvaluationTask:
+        return cls(
+            task_id=str(_get(row, "evaluation_task_id")),
+            generation_task_id=str(_get(row, "generation_task_id")),
+            template=str(_get(row, "evaluation_template")),
+            model=str(_get(row, "evaluation_model")),
+            temperature=float(_get(row, "temperature")),
+            max_tokens=int(_get(row, "max_tokens")),
+            replicate=int(_get(row, "replicate", 1)),
+            generation_replicate=int(_get(row, "generation_replicate", 1)),
+        )
+
+    @property
+    def replicate_label(self) -> str:
+        """Which judgement of which generation replicate: "1" for the seed's single one, so its
+        call keys stay as they were; generation replicates with the same text stay separate
+        calls."""
+        if self.generation_replicate == 1:
+            return str(self.replicate)
+        return f"g{self.generation_replicate}e{self.replicate}"
+
+
+def generation_tasks_by_id(table: pd.DataFrame) -> dict[str, GenerationTask]:
+    return {task.task_id: task for task in _typed(table, GenerationTask)}
+
+
+def evaluation_tasks_by_id(table: pd.DataFrame) -> dict[str, EvaluationTask]:
+    return {task.task_id: task for task in _typed(table, EvaluationTask)}
+
+
+def _typed(table: pd.DataFrame, kind: type) -> Iterable:
+    if "prompt_sha256" not in table.columns and kind is GenerationTask:
+        raise ValueError(
+            "generation_tasks.csv has no prompt_sha256 column: it was written by an older "
+            "version. Re-materialize the setup assets (or run `daydreaming run`)."
+        )
+    return (kind.from_row(row._asdict()) for row in table.itertuples(index=False))

@@ -13,9 +13,9 @@ stops further calls to that model only.
 
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from .budget import CostBudget, Prices, worst_case_prompt_tokens
@@ -41,6 +41,8 @@ class CallRequest:
     max_tokens: int
     prices: Prices
     replicate: int | str = 1
+    # What else the answer is made from, recorded beside it (see assets.partition_batches).
+    made_from: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,10 @@ class CallRunner:
         self._first_call_locks: dict[str, threading.Lock] = {}
         self.price_warnings: list[str] = []
         self._warned_models: set[str] = set()
+        # Call keys being answered right now: an identical call waits for that answer instead
+        # of paying for the same question a second time.
+        self._answering: dict[str, threading.Event] = {}
+        self._unanswered: dict[str, LLMCallError] = {}
 
     @property
     def busy(self) -> bool:
@@ -191,10 +197,36 @@ class CallRunner:
             request.max_tokens,
             request.replicate,
         )
-        if self._reuse:
+        if not self._reuse:
+            return self._call(request, key)
+        hit = self._cache.get(key)
+        if hit is not None:
+            return CallOutcome(request, text=hit.text, record=hit.record, source="cache")
+        with self._lock:
+            answering = self._answering.get(key)
+            if answering is None:
+                self._answering[key] = threading.Event()
+        if answering is not None:
+            answering.wait()
             hit = self._cache.get(key)
             if hit is not None:
                 return CallOutcome(request, text=hit.text, record=hit.record, source="cache")
+            return CallOutcome(request, error=self._unanswered.get(key) or self._internal(key))
+        outcome = None
+        try:
+            outcome = self._call(request, key)
+            return outcome
+        finally:
+            with self._lock:
+                if outcome is None or outcome.error is not None:
+                    self._unanswered[key] = outcome.error if outcome else self._internal(key)
+                self._answering.pop(key).set()
+
+    @staticmethod
+    def _internal(key: str) -> LLMCallError:
+        return LLMCallError(FailureKind.NOT_ATTEMPTED, f"the identical call {key[:12]} failed")
+
+    def _call(self, request: CallRequest, key: str) -> CallOutcome:
         skipped = self._not_attempted(request)
         if skipped is not None:
             return skipped
