@@ -25,6 +25,7 @@ from daydreaming_dagster.experiment.prompts import (
     evaluation_prompt_text,
     generation_prompt_text,
 )
+from daydreaming_dagster.mock_llm_server import Fault
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, make_project
 from .test_cli import BIN, estimate_totals, run
@@ -73,9 +74,7 @@ class Scenario:
         self.every_counted_score_is_current()
 
     def no_request_sent_twice(self) -> None:
-        sent = Counter(
-            (r.model, r.prompt, r.temperature, r.max_tokens) for r in self.mock.requests
-        )
+        sent = Counter((r.model, r.prompt, r.temperature, r.max_tokens) for r in self.mock.requests)
         assert [n for n in sent.values() if n > 1] == []
 
     def combination_ids_keep_their_concepts(self) -> None:
@@ -98,7 +97,7 @@ class Scenario:
         assert len(counted) == len(evaluations)  # every run here ends with everything done
         for row in counted.itertuples(index=False):
             gen = generations.loc[row.generation_task_id]
-            template = (layout.generation_templates_dir / f"{gen.generation_template}.txt")
+            template = layout.generation_templates_dir / f"{gen.generation_template}.txt"
             prompt = generation_prompt_text(
                 {"t": template.read_text()}, "t", concepts[gen.combo_id]
             )
@@ -212,3 +211,33 @@ def test_a_failing_regeneration_is_never_judged_by_its_old_answer(project, mock_
     assert of_edited["error"].str.startswith("stale, not counted: generation not ready").all()
     summary = pd.read_csv(layout.summary / "by_generation_model.csv")
     assert summary.loc[summary.generation_model == gemma, "n_stale"].sum() == 12
+
+
+def test_judging_waits_for_the_new_answer_while_it_is_being_generated(project, mock_llm):
+    """Editing a template makes its answers stale; while the new ones are slowly generated,
+    the judging process (started at once) must wait for them, never judge the old files."""
+    daydreaming = str(BIN / "daydreaming")
+    first = run(project, mock_llm, daydreaming, "run", *EXAMPLE, *TEMPLATES)
+    assert first.returncode == 0, first.stdout + first.stderr
+    layout = DataLayout(project / "data")
+    old_answers = [p.read_text().strip() for p in layout.generation_responses.glob("*.txt")]
+    template = layout.generation_templates_dir / f"{SEED_TEMPLATES[1]}.txt"
+    template.write_text(template.read_text() + "\nTake your time and be slow.\n")
+    mock_llm.script([Fault(kind="slow", seconds=1.5, match="be slow.") for _ in range(6)])
+    before = mock_llm.request_count
+
+    result = run(project, mock_llm, daydreaming, "run", *EXAMPLE, *TEMPLATES)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert mock_llm.pending_faults == 0  # every regeneration was slow
+    assert "evaluation: 24 called" in result.stdout
+    edited = pd.read_csv(layout.tasks / "generation_tasks.csv")
+    edited = edited[edited.generation_template == SEED_TEMPLATES[1]].generation_task_id
+    new_answers = [text_path(layout.generation_responses, k).read_text().strip() for k in edited]
+    judged = [r.prompt for r in mock_llm.requests[before:] if "be slow." not in r.prompt]
+    assert len(judged) == 24
+    stale = set(old_answers) - set(
+        p.read_text().strip() for p in layout.generation_responses.glob("*.txt")
+    )
+    assert len(stale) == 6
+    assert not any(answer in prompt for answer in stale for prompt in judged)
+    assert all(any(answer in prompt for prompt in judged) for answer in new_answers)

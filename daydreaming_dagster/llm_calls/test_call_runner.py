@@ -162,3 +162,39 @@ def test_an_answer_that_cannot_be_stored_fails_its_partition_and_stays_cached(tm
     assert failed.source == "model" and len(client.calls) == 1
     (again,) = run_all(make_runner(tmp_path, client), [request("a")]).values()
     assert again.ok and again.source == "cache" and len(client.calls) == 1
+
+
+@dataclass
+class SlowClient(FakeClient):
+    """Takes a while to answer, so identical calls overlap."""
+
+    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int):
+        time.sleep(0.2)
+        return super().generate(
+            prompt=prompt, model=model, temperature=temperature, max_tokens=max_tokens
+        )
+
+
+def identical(key: str, model: str = "m") -> CallRequest:
+    """A request for partition ``key`` asking exactly what every other one asks."""
+    prompt = "the same question"
+    digest = hashlib.sha256(prompt.encode()).hexdigest()
+    return CallRequest(key, model, prompt, digest, 0.7, 100, FREE)
+
+
+def test_identical_calls_in_flight_are_paid_for_once(tmp_path: Path):
+    client = SlowClient()
+    outcomes = run_all(make_runner(tmp_path, client), [identical(str(i)) for i in range(4)])
+    assert len(client.calls) == 1
+    assert sorted(o.source for o in outcomes.values()) == ["cache", "cache", "cache", "model"]
+    assert {o.text for o in outcomes.values()} == {"THE SAME QUESTION"}
+
+
+def test_when_the_shared_call_fails_the_identical_ones_fail_with_it(tmp_path: Path):
+    refused = LLMCallError(FailureKind.BAD_REQUEST, "bad: HTTP 400", status=400)
+    client = SlowClient(errors={"bad": refused})
+    outcomes = run_all(
+        make_runner(tmp_path, client), [identical(str(i), model="bad") for i in range(3)]
+    )
+    assert len(client.calls) == 1
+    assert all(not o.ok for o in outcomes.values())
