@@ -49,3 +49,11 @@ def test_a_damaged_registry_names_the_file(tmp_path: Path):
     path.write_text("something else\n")
     with pytest.raises(ValueError, match="not a combination registry"):
         read_registry(path)
+
+
+def test_the_shipped_header_only_registry_starts_at_combo_001(tmp_path: Path):
+    path = tmp_path / "combination_registry.csv"
+    path.write_text((Path(__file__).parents[1] / "data" / "combination_registry.csv").read_text())
+    combos, _ = register_combinations(path, concept_sets(["a", "b"], 2))
+    assert combos[0].combo_id == "combo_001"
+    assert path.read_text().splitlines()[1].startswith("combo_001,a|b,")
