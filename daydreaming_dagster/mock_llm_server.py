@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
+from .mock_free_tier import FreeTier
+
 __all__ = [
     "DEFAULT_MODELS",
     "FAULT_KINDS",
@@ -37,10 +39,19 @@ __all__ = [
     "run_mock_server",
 ]
 
-FaultKind = Literal["status", "html", "drop", "empty", "null_content", "slow", "length", "text"]
-FAULT_KINDS: frozenset[str] = frozenset(
-    {"status", "html", "drop", "empty", "null_content", "slow", "length", "text"}
-)
+FaultKind = Literal[
+    "status",
+    "html",
+    "drop",
+    "empty",
+    "null_content",
+    "slow",
+    "length",
+    "text",
+    "body_error",
+    "choice_error",
+]
+FAULT_KINDS: frozenset[str] = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
 
 DEFAULT_MODELS: tuple[str, ...] = (
     "mock/generator-small",
@@ -48,6 +59,17 @@ DEFAULT_MODELS: tuple[str, ...] = (
     "mock/judge",
     "openai/gpt-4o-mini",
     "anthropic/claude-3.5-sonnet",
+    # The project's models CSVs, so a preflight against the mock finds every active model.
+    "deepseek/deepseek-r1:free",
+    "google/gemma-3-27b-it:free",
+    "meta-llama/llama-3.3-70b-instruct",
+    "qwen/qwq-32b",
+    "openai/gpt-4o-2024-11-20",
+    "anthropic/claude-3.7-sonnet",
+    "deepseek/deepseek-chat-v3-0324:free",
+    "google/gemini-2.5-flash",
+    "anthropic/claude-sonnet-4",
+    "openai/gpt-4.1",
 )
 
 _CHAT_PATHS = frozenset({"/v1/chat/completions", "/chat/completions"})
@@ -331,10 +353,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self._route() in _MODELS_PATHS:
-            data = [
-                {"id": m, "object": "model", "created": 0, "owned_by": "mock"}
-                for m in self.server.owner.models
-            ]
+            data = [model_listing(m) for m in self.server.owner.models]
             self._send_json(200, {"object": "list", "data": data})
         else:
             self._send_error_json(404, f"Unknown path: {self.path}")
@@ -397,8 +416,10 @@ class MockLLMServer:
         host: str = "127.0.0.1",
         port: int = 0,
         models: Sequence[str] = DEFAULT_MODELS,
+        free_tier: FreeTier | None = None,
     ) -> None:
         self.latency_s = latency_s
+        self.free_tier = free_tier
         self.host = host
         self.models: tuple[str, ...] = tuple(models)
         self._requested_port = port
@@ -678,6 +699,10 @@ class MockLLMServer:
             time.sleep(self.latency_s)
 
         prompt = _prompt_text(messages)
+        refusal = self.free_tier.check(model) if self.free_tier is not None else None
+        if refusal is not None:
+            handler._send_json(refusal.status, refusal.body, refusal.headers)
+            return f"http_{refusal.status}"
         failure = self._persistent_failure(model)
         if failure is not None:
             status, message = failure
@@ -706,6 +731,19 @@ class MockLLMServer:
                 message = fault.message or _DEFAULT_ERROR_MESSAGES.get(fault.status, "Error")
                 handler._send_error_json(fault.status, message, headers)
                 return f"http_{fault.status}"
+            if fault.kind in ("body_error", "choice_error"):
+                # Errors after the request was accepted arrive in a 200 body (OpenRouter).
+                error = {
+                    "code": fault.status,
+                    "message": fault.message or _DEFAULT_ERROR_MESSAGES.get(fault.status, "Error"),
+                }
+                payload = self._completion(model, prompt, "", "error")
+                if fault.kind == "body_error":
+                    payload = {"error": error}
+                else:
+                    payload["choices"][0]["error"] = error
+                handler._send_json(200, payload)
+                return f"body_{fault.status}"
             if fault.kind == "html":
                 handler._send_bytes(200, _HTML_BODY.encode(), "text/html; charset=utf-8")
                 return OUTCOME_HTML
@@ -774,6 +812,23 @@ class MockLLMServer:
 MOCK_USD_PER_MTOK = (0.30, 2.50)
 
 
+def model_listing(model: str) -> dict[str, Any]:
+    """One entry of ``GET /models``, with OpenRouter's pricing (USD per token, as strings)."""
+    free = model.endswith(":free")
+    prompt_price, completion_price = (0.0, 0.0) if free else MOCK_USD_PER_MTOK
+    return {
+        "id": model,
+        "object": "model",
+        "created": 0,
+        "owned_by": "mock",
+        "context_length": 131072,
+        "pricing": {
+            "prompt": f"{prompt_price / 1e6:.10f}",
+            "completion": f"{completion_price / 1e6:.10f}",
+        },
+    }
+
+
 def mock_cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     if model.endswith(":free"):
         return 0.0
@@ -781,9 +836,11 @@ def mock_cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> flo
     return (prompt_tokens * input_price + completion_tokens * output_price) / 1e6
 
 
-def run_mock_server(host: str, port: int, latency_s: float) -> None:
+def run_mock_server(
+    host: str, port: int, latency_s: float, free_tier: FreeTier | None = None
+) -> None:
     """Serve until Ctrl-C, printing the base URL and how to point the pipeline at it."""
-    server = MockLLMServer(latency_s=latency_s, host=host, port=port)
+    server = MockLLMServer(latency_s=latency_s, host=host, port=port, free_tier=free_tier)
     server._bind()
     url = server.base_url
     print(

@@ -10,7 +10,8 @@ from dagster import (
     ExecuteInProcessResult,
 )
 
-from daydreaming_dagster.cli import SETUP_ASSETS, materialize_selection
+from daydreaming_dagster.orchestration.dagster_runs import materialize_selection
+from daydreaming_dagster.orchestration.experiment_run import setup_assets
 
 
 def run_assets(
@@ -26,7 +27,7 @@ def run_assets(
 
 
 def run_setup(defs: Definitions, instance: DagsterInstance) -> ExecuteInProcessResult:
-    return run_assets(defs, instance, SETUP_ASSETS)
+    return run_assets(defs, instance, setup_assets(defs))
 
 
 def failure_text(result: ExecuteInProcessResult) -> str:

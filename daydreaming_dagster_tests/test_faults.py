@@ -26,8 +26,6 @@ import pandas as pd
 import pytest
 from dagster import DagsterInstance, ExecuteInProcessResult
 
-from daydreaming_dagster.cli import materialize_selection, partition_range_tags
-from daydreaming_dagster.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.definitions import build_definitions
 from daydreaming_dagster.llm_calls.failures import FailureKind
 from daydreaming_dagster.mock_llm_server import (
@@ -37,6 +35,11 @@ from daydreaming_dagster.mock_llm_server import (
     generation_answer,
     judge_answer,
 )
+from daydreaming_dagster.orchestration.dagster_runs import (
+    materialize_selection,
+    partition_range_tags,
+)
+from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.resources.experiment_config import ExperimentConfig
 from daydreaming_dagster.resources.llm_client import LLMClientResource
 

@@ -22,13 +22,13 @@ import psutil
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
-from daydreaming_dagster.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.mock_llm_server import (
     OUTCOME_ANSWER,
     MockLLMServer,
     generation_answer,
     judge_answer,
 )
+from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daydreaming_dagster.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.definitions import build_definitions
 from daydreaming_dagster.experiment.concepts import load_concepts
 from daydreaming_dagster.mock_llm_server import Fault
+from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.resources.experiment_config import ExperimentConfig
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, files_containing
@@ -169,6 +169,8 @@ def test_evaluation_before_generation_names_the_partition(data_root, llm_env, in
 
 def test_missing_key_fails_before_any_call(data_root, llm_env, instance, monkeypatch):
     monkeypatch.delenv("OPENROUTER_API_KEY")
+    # A hosted endpoint needs a key (a local server does not); no request is ever sent.
+    monkeypatch.setenv("OPENROUTER_BASE_URL", "https://openrouter.ai/api/v1")
     defs = seed_defs(data_root)
     run_setup(defs, instance)  # setup and prompts need no key
     key = pd.read_csv(DataLayout(data_root).tasks / "generation_tasks.csv").iloc[0, 0]

@@ -18,7 +18,6 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from daydreaming_dagster.data_layout import DataLayout, record_path, text_path
 from daydreaming_dagster.experiment.call_identity import sha256_text
 from daydreaming_dagster.experiment.prompts import (
     concepts_by_combo,
@@ -26,6 +25,7 @@ from daydreaming_dagster.experiment.prompts import (
     generation_prompt_text,
 )
 from daydreaming_dagster.mock_llm_server import Fault
+from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, make_project
 from .test_cli import BIN, estimate_totals, run

@@ -5,8 +5,8 @@ import json
 import pandas as pd
 from dagster import AssetKey
 
-from daydreaming_dagster.data_layout import DataLayout
 from daydreaming_dagster.definitions import build_definitions
+from daydreaming_dagster.records.data_layout import DataLayout
 from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 from .pipeline_runner import failure_text, run_assets, run_setup

@@ -17,13 +17,13 @@ from dagster import (
     asset_check,
 )
 
-from ..data_layout import text_path, write_text_atomic
-from ..experiment.model_tables import concurrency_limits, price_table
+from ..experiment.model_tables import concurrency_limits, price_table, request_rates
 from ..experiment.prompts import evaluation_prompt_text
 from ..experiment.score_parsing import parse_score
 from ..experiment.summary import to_markdown
 from ..llm_calls.budget import Prices
 from ..llm_calls.call_runner import CallRequest
+from ..records.data_layout import text_path, write_text_atomic
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource, prompt_digest
 from .llm_prompts_responses import LLM_POOL
@@ -62,6 +62,7 @@ def calibration_scores(
         concurrency_limits(evaluation_models, llm.max_concurrent_per_model),
         layout.response_cache,
         context.log,
+        request_rates=request_rates(evaluation_models),
     )
     requests = {}
     for control, text in controls.items():

@@ -3,11 +3,11 @@
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from ..combination_registry import register_combinations
 from ..experiment.call_identity import sha256_text
 from ..experiment.combinations import ConceptCombination, concept_sets
 from ..experiment.prompts import concepts_by_combo, generation_prompt_text
 from ..experiment.tasks import build_evaluation_tasks, build_generation_tasks
+from ..records.combination_registry import register_combinations
 from ..resources.data_paths import DataPathsResource
 from ..resources.experiment_config import ExperimentConfig
 

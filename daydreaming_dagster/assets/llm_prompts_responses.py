@@ -23,17 +23,17 @@ from dagster import (
     multi_asset,
 )
 
-from ..data_layout import text_path
 from ..experiment.call_identity import sha256_text
-from ..experiment.model_tables import concurrency_limits, price_table
+from ..experiment.model_tables import concurrency_limits, price_table, request_rates
 from ..experiment.prompts import concepts_by_combo, generation_prompt_text
 from ..experiment.rendering import PromptRenderError
 from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..experiment.validity import find_leaks, late_models, load_leak_phrases
 from ..llm_calls.budget import Prices
+from ..records.data_layout import text_path
+from ..records.task_status import GENERATION_ANSWER, TaskStatusReader, not_ready_reason
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
-from ..task_status import GENERATION_ANSWER, TaskStatusReader, not_ready_reason
 from .partition_batches import (
     CallSpec,
     GenerationWatch,
@@ -59,8 +59,9 @@ def task_for(rows: dict, key: str, table: str):
     row = rows.get(key)
     if row is None:
         raise PartitionFailure(
-            f"partition '{key}' has no row in {table}. The task list changed since the "
-            "partitions were registered: re-materialize the setup assets and task_definitions."
+            kind="invalid",
+            message=f"partition '{key}' has no row in {table}. The task list changed since the "
+            "partitions were registered: re-materialize the setup assets and task_definitions.",
         )
     return row
 
@@ -73,7 +74,7 @@ def render_or_fail(render: Callable[[], str]) -> str:
     try:
         return render()
     except (PromptRenderError, ValueError) as exc:
-        raise PartitionFailure(str(exc)) from None
+        raise PartitionFailure(str(exc), kind="invalid") from None
 
 
 def tasks_or_fail(convert: Callable[[], dict]) -> dict:
@@ -163,7 +164,8 @@ def generation_llm(
         if task.template not in generation_templates:
             raise PartitionFailure(
                 f"generation template {task.template!r} is not loaded; re-materialize "
-                "generation_templates (and the task assets) with it selected."
+                "generation_templates (and the task assets) with it selected.",
+                kind="invalid",
             )
         combo_concepts = concepts.get(task.combo_id, [])
         prompt = render_or_fail(
@@ -172,7 +174,8 @@ def generation_llm(
         if sha256_text(prompt) != task.prompt_sha256:
             raise PartitionFailure(
                 "generation_tasks.csv was built from other templates or concepts than this run "
-                "loaded; re-materialize the setup assets and task_definitions first."
+                "loaded; re-materialize the setup assets and task_definitions first.",
+                kind="invalid",
             )
         status = reader.generation(task)
         spec = CallSpec(
@@ -197,6 +200,7 @@ def generation_llm(
         plan=plan,
         prices=prices_from(generation_models),
         model_limits=concurrency_limits(generation_models, llm.max_concurrent_per_model),
+        request_rates=request_rates(generation_models),
     )
     yield from materialize_stage(context, stage, llm, cache_root(data_paths))
 
@@ -307,5 +311,6 @@ def evaluation_llm(
         plan=plan,
         prices=prices_from(evaluation_models),
         model_limits=concurrency_limits(evaluation_models, llm.max_concurrent_per_model),
+        request_rates=request_rates(evaluation_models),
     )
     yield from materialize_stage(context, stage, llm, cache_root(data_paths))

@@ -11,6 +11,7 @@ atomically, so after a crash a text file always has its record and no file is ha
 
 import os
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,22 +21,31 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetMaterialization,
+    DagsterExecutionInterruptedError,
     DagsterInstance,
     DagsterRun,
     Failure,
     MetadataValue,
 )
 
-from ..data_layout import record_path, text_path, write_json_atomic, write_text_atomic
 from ..experiment.call_identity import sha256_text
 from ..llm_calls.budget import CostBudget, Prices, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
 from ..llm_calls.failures import LLMCallError
+from ..llm_calls.interrupt import request_stop, stop_requested
+from ..llm_calls.pacing import RequestPacer
 from ..llm_calls.response_cache import ResponseCache
 from ..llm_calls.slots import CallSlots, default_slots_root
-from ..resources.llm_client import LLMClientResource, LLMConfigurationError, LLMResponse
+from ..records.data_layout import record_path, text_path, write_json_atomic, write_text_atomic
+from ..resources.llm_client import (
+    LLMClientResource,
+    LLMConfigurationError,
+    LLMResponse,
+    is_openrouter,
+)
 
 PROGRESS_EVERY_S = 5.0
+GRACE_S = 6.0  # after Ctrl-C, how long answers already on their way are waited for
 WAIT_POLL_S = 0.25
 DRAIN_EVERY = 25
 SHOWN_FAILURES = 50
@@ -43,6 +53,10 @@ SHOWN_FAILURES = 50
 
 class PartitionFailure(Exception):
     """This partition cannot be done now; the message says why and what to do."""
+
+    def __init__(self, message: str, kind: str = "not_ready"):
+        super().__init__(message)
+        self.kind = kind  # "not_ready" (an input is missing or stale) or "invalid"
 
 
 class WaitForGeneration(Exception):
@@ -85,6 +99,7 @@ class Stage:
     plan: Callable[[str], PlannedCall]
     prices: dict[str, Prices]
     model_limits: dict[str, int]
+    request_rates: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -95,6 +110,11 @@ class Tally:
     prompts_only: int = 0
     charged_usd: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
+    failure_kinds: dict[str, str] = field(default_factory=dict)  # key -> FailureKind value
+
+    def fail(self, key: str, kind: str, reason: str) -> None:
+        self.failures[key] = reason
+        self.failure_kinds[key] = kind
 
     @property
     def finished(self) -> int:
@@ -196,12 +216,26 @@ def store_answer(folder: Path, outcome: CallOutcome) -> None:
     write_text_atomic(text_path(folder, key), outcome.text or "")
 
 
+def make_pacer(llm: LLMClientResource, slots_root: Path, rates: dict[str, int]) -> RequestPacer:
+    """Request rates and quotas for this endpoint and key, shared by every process."""
+    account = sha256_text(llm.ensure_api_key())[:16]  # per account; never the key itself
+    return RequestPacer(
+        slots_root / f"limits-{account}.json",
+        llm.invocation or uuid.uuid4().hex,
+        rates,
+        window_s=llm.rate_limit_window_s,
+        free_group_limit=llm.free_models_requests_per_minute,
+        free_group_active=is_openrouter(llm.resolved_base_url()),
+    )
+
+
 def make_runner(
     llm: LLMClientResource,
     model_limits: dict[str, int],
     cache_root: Path,
     log,
     store: Callable[[CallOutcome], None] | None = None,
+    request_rates: dict[str, int] | None = None,
 ) -> CallRunner:
     limits = dict(model_limits)
     slots_root = (
@@ -219,6 +253,7 @@ def make_runner(
         llm.prepare_client()  # here, not in the first of many worker threads at once
     except LLMConfigurationError as exc:
         raise Failure(description=str(exc)) from None
+    pacer = make_pacer(llm, slots_root, request_rates or {})
     return CallRunner(
         llm,
         to_answer,
@@ -234,6 +269,8 @@ def make_runner(
         workers=min(llm.max_concurrent_per_endpoint, max(sum(limits.values()), 1)),
         on_retry=on_retry,
         store=store,
+        pacer=pacer,
+        model_limits=limits,
     )
 
 
@@ -277,6 +314,7 @@ def failure_for(stage: Stage, tally: Tally, stop_error: LLMCallError | None) -> 
             "stored": stored,
             "failed_partitions": MetadataValue.md("\n".join(lines)),
             "failures": MetadataValue.json(tally.failures),
+            "failure_kinds": MetadataValue.json(tally.failure_kinds),
         },
     )
 
@@ -286,7 +324,6 @@ def materialize_stage(
 ) -> Iterator[AssetMaterialization]:
     """Process every partition key of the run for the selected prompt and/or response asset."""
     selected = context.selected_asset_keys
-    write_prompts = stage.prompt_asset in selected
     call_models = stage.response_asset in selected
     keys = list(context.partition_keys)
     known = {asset: context.instance.get_materialized_partitions(asset) for asset in selected}
@@ -299,71 +336,121 @@ def materialize_stage(
             cache_root,
             context.log,
             store=lambda outcome: store_answer(stage.response_folder, outcome),
+            request_rates=stage.request_rates,
         )
         if call_models
         else None
     )
-    waiting = keys
+    interrupted = False
     try:
-        while True:
-            still_waiting = []
-            for number, key in enumerate(waiting, start=1):
-                if runner is not None and number % DRAIN_EVERY == 0:
-                    # Store answers that already came back while the rest are being queued.
-                    for outcome in runner.drain(0):
-                        yield from outcome_events(context, stage, outcome, tally)
-                try:
-                    planned = stage.plan(key)
-                except WaitForGeneration:
-                    still_waiting.append(key)
-                    continue
-                except PartitionFailure as exc:
-                    tally.failures[key] = str(exc)
-                    context.log.error(f"{key}: {exc}")
-                    continue
-                spec = planned.spec
-                yield from prompt_event(stage, key, planned.prompt, spec, known, write_prompts)
-                if runner is None:
-                    tally.prompts_only += 1
-                    continue
-                if planned.done and llm.reuse_stored_responses:
-                    tally.reused += 1
-                    if key not in known[stage.response_asset]:
-                        path = text_path(stage.response_folder, key)
-                        record = planned.stored_record or {}
-                        yield response_event(stage, key, record, path, "stored", 0, 0.0)
-                    continue
-                runner.submit(
-                    CallRequest(
-                        key,
-                        spec.model,
-                        planned.prompt,
-                        sha256_text(planned.prompt),
-                        spec.temperature,
-                        spec.max_tokens,
-                        stage.prices.get(spec.model, Prices(None, None)),
-                        spec.replicate,
-                        made_from=planned.made_from,
-                    )
-                )
-            waiting = still_waiting
-            busy = runner is not None and runner.busy
-            if runner is not None:
-                for outcome in runner.drain(WAIT_POLL_S if (busy or waiting) else 0):
-                    yield from outcome_events(context, stage, outcome, tally)
-            progress.report()
-            if not waiting and not (runner is not None and runner.busy):
-                break
-            if waiting and not busy:
-                time.sleep(WAIT_POLL_S)
+        yield from _process(context, stage, llm, runner, keys, known, tally, progress)
+    except DagsterExecutionInterruptedError:
+        # Ctrl-C: no new call starts; answers already on their way are waited for a little
+        # while and stored, then the step ends (the next run continues from there).
+        request_stop()
+        interrupted = True
+        if runner is not None:
+            yield from _wind_down(context, stage, runner, tally)
+    except GeneratorExit:
+        request_stop()
+        raise
     finally:
         if runner is not None:
-            runner.close()
+            runner.close(wait=not (interrupted or stop_requested()))
             for warning in runner.price_warnings:
                 context.log.warning(warning)
+    if interrupted or stop_requested():
+        raise Failure(
+            description=f"interrupted: {tally.finished - len(tally.failures)} of {tally.total} "
+            f"{stage.label} partitions are stored; run the same selection again to continue.",
+            metadata={"interrupted": True},
+        )
     progress.report(final=True)
     if tally.failures:
         raise failure_for(stage, tally, runner.stop_error if runner else None)
+
+
+def _process(
+    context: AssetExecutionContext,
+    stage: Stage,
+    llm: LLMClientResource,
+    runner: CallRunner | None,
+    keys: list[str],
+    known: dict,
+    tally: Tally,
+    progress: Progress,
+) -> Iterator[AssetMaterialization]:
+    """Plan every key, submit the calls, and report each partition as it finishes; keys whose
+    generation a live run is still producing are planned again until it is there."""
+    write_prompts = stage.prompt_asset in context.selected_asset_keys
+    waiting = keys
+    while True:
+        if stop_requested():
+            for key in waiting:
+                tally.fail(key, "not_attempted", "not attempted: the run was interrupted")
+            if runner is not None:
+                yield from _wind_down(context, stage, runner, tally)
+            return
+        still_waiting = []
+        for number, key in enumerate(waiting, start=1):
+            if runner is not None and number % DRAIN_EVERY == 0:
+                # Store answers that already came back while the rest are being queued.
+                for outcome in runner.drain(0):
+                    yield from outcome_events(context, stage, outcome, tally)
+            try:
+                planned = stage.plan(key)
+            except WaitForGeneration:
+                still_waiting.append(key)
+                continue
+            except PartitionFailure as exc:
+                tally.fail(key, exc.kind, str(exc))
+                context.log.error(f"{key}: {exc}")
+                continue
+            spec = planned.spec
+            yield from prompt_event(stage, key, planned.prompt, spec, known, write_prompts)
+            if runner is None:
+                tally.prompts_only += 1
+                continue
+            if planned.done and llm.reuse_stored_responses:
+                tally.reused += 1
+                if key not in known[stage.response_asset]:
+                    path = text_path(stage.response_folder, key)
+                    record = planned.stored_record or {}
+                    yield response_event(stage, key, record, path, "stored", 0, 0.0)
+                continue
+            runner.submit(
+                CallRequest(
+                    key,
+                    spec.model,
+                    planned.prompt,
+                    sha256_text(planned.prompt),
+                    spec.temperature,
+                    spec.max_tokens,
+                    stage.prices.get(spec.model, Prices(None, None)),
+                    spec.replicate,
+                    made_from=planned.made_from,
+                )
+            )
+        waiting = still_waiting
+        busy = runner is not None and runner.busy
+        if runner is not None:
+            for outcome in runner.drain(WAIT_POLL_S if (busy or waiting) else 0):
+                yield from outcome_events(context, stage, outcome, tally)
+        progress.report()
+        if not waiting and not (runner is not None and runner.busy):
+            break
+        if waiting and not busy:
+            time.sleep(WAIT_POLL_S)
+
+
+def _wind_down(
+    context: AssetExecutionContext, stage: Stage, runner: CallRunner, tally: Tally
+) -> Iterator[AssetMaterialization]:
+    """Store what arrives from calls already in flight, for at most ``GRACE_S`` seconds."""
+    deadline = time.monotonic() + GRACE_S
+    while runner.busy and time.monotonic() < deadline:
+        for outcome in runner.drain(WAIT_POLL_S):
+            yield from outcome_events(context, stage, outcome, tally)
 
 
 def prompt_event(
@@ -400,7 +487,7 @@ def outcome_events(
     key = outcome.request.key
     if not outcome.ok:
         tally.charged_usd += outcome.charged_usd  # paid for even when it could not be stored
-        tally.failures[key] = f"{outcome.error.kind.value}: {outcome.error}"
+        tally.fail(key, outcome.error.kind.value, f"{outcome.error.kind.value}: {outcome.error}")
         context.log.error(f"{key}: {outcome.error}")
         return
     record = dict(outcome.record or {})  # its files were written by the call's worker thread

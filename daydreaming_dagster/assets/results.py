@@ -17,7 +17,6 @@ from dagster import (
     asset,
 )
 
-from ..data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
 from ..experiment.call_identity import endpoint_host
 from ..experiment.score_parsing import parse_score
 from ..experiment.statistics import (
@@ -30,9 +29,15 @@ from ..experiment.summary import all_summaries, to_markdown, top_responses
 from ..experiment.summary_context import StageCounts, SummaryContext
 from ..experiment.task_state import TaskState
 from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
+from ..records.data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
+from ..records.task_status import (
+    GENERATION_ANSWER,
+    ExperimentStatus,
+    TaskStatusReader,
+    experiment_status,
+)
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
-from ..task_status import GENERATION_ANSWER, ExperimentStatus, TaskStatusReader, experiment_status
 
 GROUP = "results"
 PARSED_SCORE_COLUMNS = [

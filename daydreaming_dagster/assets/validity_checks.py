@@ -9,7 +9,6 @@ The generation step repeats the same tests itself, so no path reaches a model wi
 import pandas as pd
 from dagster import AssetCheckResult, AssetCheckSeverity, MetadataValue, asset_check
 
-from ..data_layout import read_record
 from ..experiment.validity import (
     TRAINING_CUTOFF,
     Leak,
@@ -18,6 +17,7 @@ from ..experiment.validity import (
     load_leak_phrases,
     parse_health,
 )
+from ..records.data_layout import read_record
 from ..resources.data_paths import DataPathsResource
 from ..resources.experiment_config import ExperimentConfig
 
@@ -119,6 +119,9 @@ def parse_health_is_good(
     otherwise a parser failure or a token limit could pass for a low score (warning only)."""
     health = parse_health(parsed_scores, truncated_flags(parsed_scores, data_paths))
     problems = []
+    if health.judged == 0:
+        # Nothing was checked, so nothing passed: say so instead of reporting health.
+        problems.append("no judge answer is done yet, so there was nothing to check")
     if health.unparsed_share > experiment_config.max_unparsed_share:
         problems.append(
             f"{health.unparsed} of {health.judged} judge answers ({health.unparsed_share:.0%}) "

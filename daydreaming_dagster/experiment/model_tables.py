@@ -66,3 +66,14 @@ def concurrency_limits(models: pd.DataFrame, default: int) -> dict[str, int]:
         value = _optional_number(row.get("max_concurrency"))
         limits[str(row["model"])] = int(value) if value is not None and value >= 1 else default
     return limits
+
+
+def request_rates(models: pd.DataFrame) -> dict[str, int]:
+    """model -> requests per minute allowed, from the CSV's optional requests_per_minute
+    column (blank: no limit of its own)."""
+    rates = {}
+    for _, row in models.iterrows():
+        value = _optional_number(row.get("requests_per_minute"))
+        if value is not None and value >= 1:
+            rates[str(row["model"])] = int(value)
+    return rates

@@ -86,9 +86,13 @@ class ParseHealth:
 
 
 def parse_health(parsed_scores: pd.DataFrame, truncated_flags: list[bool]) -> ParseHealth:
-    """Unparsed judge answers (missing answers are not counted) and truncated generations."""
-    missing = parsed_scores["error"].astype("string").str.startswith("no evaluation response")
-    answered = parsed_scores[~missing.fillna(False).astype(bool)]
+    """Unparsed judge answers (only done ones count: missing and stale answers are not judged
+    here) and truncated generations."""
+    if "state" in parsed_scores.columns:
+        answered = parsed_scores[parsed_scores["state"] == "done"]
+    else:
+        missing = parsed_scores["error"].astype("string").str.startswith("no evaluation response")
+        answered = parsed_scores[~missing.fillna(False).astype(bool)]
     return ParseHealth(
         judged=len(answered),
         unparsed=int(answered["score"].isna().sum()),

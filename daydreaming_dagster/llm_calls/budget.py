@@ -13,7 +13,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from ..data_layout import write_json_atomic
+from ..records.data_layout import write_json_atomic
 
 
 @dataclass(frozen=True)

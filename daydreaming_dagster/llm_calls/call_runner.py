@@ -13,13 +13,19 @@ stops further calls to that model only.
 
 import queue
 import threading
+import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from .adaptive_concurrency import AdaptiveGate
 from .budget import CostBudget, Prices, worst_case_prompt_tokens
 from .failures import STOPS_THE_MODEL, STOPS_THE_RUN, FailureKind, LLMCallError, RetryPolicy
+from .interrupt import stop_requested
+from .pacing import RequestPacer, wait_until
+from .rate_limits import LimitScope
 from .response_cache import ResponseCache, call_key
 from .retrying import call_with_retries
 from .slots import CallSlots
@@ -76,6 +82,8 @@ class CallRunner:
         workers: int,
         on_retry: Callable[[CallRequest, LLMCallError, float], None] | None = None,
         store: Callable[[CallOutcome], None] | None = None,
+        pacer: RequestPacer | None = None,
+        model_limits: dict[str, int] | None = None,
     ):
         self._client = client
         # Writes an answered partition's files in the worker thread, before its outcome is
@@ -105,6 +113,11 @@ class CallRunner:
         # of paying for the same question a second time.
         self._answering: dict[str, threading.Event] = {}
         self._unanswered: dict[str, LLMCallError] = {}
+        # Request rates and quotas shared with every process (see pacing), and per-model
+        # concurrency that shrinks after refusals of unknown limits.
+        self._pacer = pacer
+        self._gates = {m: AdaptiveGate(n) for m, n in (model_limits or {}).items()}
+        self.quota_stops: dict[str, str] = {}  # model -> why its quota stopped it
 
     @property
     def busy(self) -> bool:
@@ -134,8 +147,10 @@ class CallRunner:
             except queue.Empty:
                 return outcomes
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+    def close(self, wait: bool = True) -> None:
+        """Cancel calls not yet started; ``wait`` for the ones in flight (not after Ctrl-C:
+        their answers, if they arrive, are still cached by their threads)."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
     def _run_and_report(self, request: CallRequest) -> None:
         try:
@@ -168,6 +183,13 @@ class CallRunner:
         return outcome
 
     def _not_attempted(self, request: CallRequest) -> CallOutcome | None:
+        if stop_requested():
+            return CallOutcome(
+                request,
+                error=LLMCallError(
+                    FailureKind.NOT_ATTEMPTED, "not attempted: the run was interrupted"
+                ),
+            )
         if self._stop_error is not None:
             return CallOutcome(
                 request,
@@ -176,6 +198,14 @@ class CallRunner:
                     f"not attempted: the run stopped after an earlier call failed "
                     f"({self._stop_error.kind.value}): {self._stop_error}",
                 ),
+            )
+        exhausted = self._pacer.exhausted(request.model) if self._pacer is not None else None
+        if exhausted is not None:
+            reason = f"{request.model}: the daily quota is gone ({exhausted.describe()})"
+            self.quota_stops.setdefault(request.model, reason)
+            return CallOutcome(
+                request,
+                error=LLMCallError(FailureKind.QUOTA_EXHAUSTED, f"not attempted: {reason}"),
             )
         stopped = self._stopped_models.get(request.model)
         if stopped is not None:
@@ -335,14 +365,57 @@ class CallRunner:
         skipped = self._not_attempted(request)
         if skipped is not None:
             raise skipped.error  # type: ignore[misc]
-        with self._slots.hold(request.model):
-            # The run or this model may have been stopped while this call waited for a slot.
-            skipped = self._not_attempted(request)
-            if skipped is not None:
-                raise skipped.error  # type: ignore[misc]
-            return self._client.generate(
-                prompt=request.prompt,
-                model=request.model,
-                temperature=request.temperature,
-                max_tokens=request.max_tokens,
+        if self._pacer is not None:
+            start = self._pacer.reserve(request.model)
+            if not wait_until(start, lambda: self._not_attempted(request) is not None):
+                raise self._not_attempted(request).error  # type: ignore[union-attr, misc]
+        gate = self._gates.get(request.model)
+        with gate.hold() if gate is not None else nullcontext():
+            with self._slots.hold(request.model):
+                # The run or this model may have been stopped while this call waited.
+                skipped = self._not_attempted(request)
+                if skipped is not None:
+                    raise skipped.error  # type: ignore[misc]
+                try:
+                    answer = self._client.generate(
+                        prompt=request.prompt,
+                        model=request.model,
+                        temperature=request.temperature,
+                        max_tokens=request.max_tokens,
+                    )
+                except LLMCallError as exc:
+                    raise self._after_refusal(request, exc, gate) from None
+                finally:
+                    if self._pacer is not None:
+                        self._pacer.probe_done(request.model)
+        if gate is not None:
+            gate.answered()
+        if self._pacer is not None:
+            self._pacer.clear(request.model)
+        return answer
+
+    def _after_refusal(
+        self, request: CallRequest, exc: LLMCallError, gate: AdaptiveGate | None
+    ) -> LLMCallError:
+        """What a rate-limit refusal means for the calls after it: a daily quota stops every
+        model under it; a per-minute limit pauses them until it resets; an unknown one means
+        fewer calls at once."""
+        if exc.kind is not FailureKind.RATE_LIMITED or self._pacer is None:
+            return exc
+        limit = exc.rate_limit
+        if limit is not None and limit.scope is LimitScope.DAY:
+            entry = self._pacer.exhaust(request.model, limit)
+            reason = f"{request.model}: the daily quota is gone ({entry.describe()})"
+            self.quota_stops.setdefault(request.model, reason)
+            return LLMCallError(
+                FailureKind.QUOTA_EXHAUSTED, reason, status=exc.status, rate_limit=limit
             )
+        if limit is not None and limit.scope is LimitScope.MINUTE:
+            until = self._pacer.pause(request.model, limit)
+            exc.retry_after_s = max(0.0, until - time.time())
+            if not limit.free_models and gate is not None:
+                gate.refused()
+            return exc
+        if gate is not None:
+            gate.refused()
+        return exc

@@ -1,15 +1,20 @@
 """What went wrong with a model call, and what to do about it: retry, skip, or stop the run."""
 
-import email.utils
-import time
+from __future__ import annotations
+
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .rate_limits import RateLimit
 
 
 class FailureKind(StrEnum):
     """Kinds of failed call; each decides whether retrying can help."""
 
-    RATE_LIMITED = "rate_limited"  # 429: wait (Retry-After) and retry
+    RATE_LIMITED = "rate_limited"  # 429: wait (Retry-After, the limit's reset) and retry
+    QUOTA_EXHAUSTED = "quota"  # a daily quota is gone: no model under it is called until reset
     SERVER_ERROR = "server_error"  # 5xx and 408: retry with backoff
     TIMEOUT = "timeout"  # no answer in time: retry with backoff
     CONNECTION = "connection"  # dropped or refused connection: retry with backoff
@@ -46,11 +51,13 @@ class LLMCallError(RuntimeError):
         *,
         status: int | None = None,
         retry_after_s: float | None = None,
+        rate_limit: RateLimit | None = None,
     ):
         super().__init__(message)
         self.kind = kind
         self.status = status
         self.retry_after_s = retry_after_s
+        self.rate_limit = rate_limit  # what a 429 said about the limit it hit
 
     @property
     def retryable(self) -> bool:
@@ -68,25 +75,6 @@ def kind_for_status(status: int) -> FailureKind:
     if status == 402:
         return FailureKind.OUT_OF_CREDIT
     return FailureKind.BAD_REQUEST
-
-
-def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header: a number of seconds or an HTTP date."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    try:
-        return max(0.0, float(text))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(text)
-    except (TypeError, ValueError):
-        return None
-    if when is None:
-        return None
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
 
 
 @dataclass(frozen=True)

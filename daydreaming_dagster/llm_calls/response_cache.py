@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..data_layout import write_json_atomic
 from ..experiment.call_identity import call_key, call_key_of_record
+from ..records.data_layout import write_json_atomic
 
 __all__ = ["CachedAnswer", "ResponseCache", "call_key", "call_key_of_record"]
 

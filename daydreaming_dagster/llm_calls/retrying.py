@@ -12,9 +12,9 @@ from tenacity import (
     Retrying,
     retry_if_exception,
     stop_after_attempt,
-    stop_before_delay,
     wait_random_exponential,
 )
+from tenacity.stop import stop_base
 
 from .failures import LLMCallError, RetryPolicy
 
@@ -40,6 +40,19 @@ class _RetryAfterOrBackoff:
         return self._backoff(state)
 
 
+class stop_before_waiting_past(stop_base):
+    """Stop when the next wait would take the time spent *waiting* past ``limit``.
+
+    Only the waits count, not the attempts: an attempt that hung until its timeout must not use
+    up the budget of the retries meant to recover from it."""
+
+    def __init__(self, limit_s: float):
+        self.limit_s = limit_s
+
+    def __call__(self, state: RetryCallState) -> bool:
+        return state.idle_for + state.upcoming_sleep > self.limit_s
+
+
 def call_with_retries(
     attempt: Callable[[], T],
     policy: RetryPolicy,
@@ -50,7 +63,7 @@ def call_with_retries(
     """``attempt()`` until it succeeds, fails for good, or the policy's bounds are reached.
 
     Returns the result and how many attempts it took; re-raises the last LLMCallError otherwise.
-    A wait that would pass ``max_total_wait_s`` is not started.
+    A wait that would take the total waiting past ``max_total_wait_s`` is not started.
     """
 
     def before_sleep(state: RetryCallState) -> None:
@@ -59,7 +72,8 @@ def call_with_retries(
             on_retry(exc, state.next_action.sleep)
 
     retrying = Retrying(
-        stop=stop_after_attempt(policy.max_attempts) | stop_before_delay(policy.max_total_wait_s),
+        stop=stop_after_attempt(policy.max_attempts)
+        | stop_before_waiting_past(policy.max_total_wait_s),
         wait=_RetryAfterOrBackoff(policy),
         retry=retry_if_exception(_is_retryable),
         sleep=sleep,

@@ -1,6 +1,7 @@
 from email.utils import formatdate
 
-from .failures import FailureKind, LLMCallError, kind_for_status, parse_retry_after
+from .failures import FailureKind, LLMCallError, kind_for_status
+from .rate_limits import parse_retry_after
 
 
 def test_statuses_map_to_kinds_that_decide_retries():
@@ -24,10 +25,10 @@ def test_only_transient_failures_are_retryable():
 
 
 def test_retry_after_accepts_seconds_and_http_dates():
-    assert parse_retry_after("3") == 3.0
-    assert parse_retry_after("0.5") == 0.5
-    assert parse_retry_after(None) is None
-    assert parse_retry_after("soon") is None
+    assert parse_retry_after({"retry-after": "3"}) == 3.0
+    assert parse_retry_after({"retry-after": "0.5"}) == 0.5
+    assert parse_retry_after({}) is None
+    assert parse_retry_after({"retry-after": "soon"}) is None
     now = 1_700_000_000.0
-    assert parse_retry_after(formatdate(now + 30, usegmt=True), now=now) == 30.0
-    assert parse_retry_after(formatdate(now - 30, usegmt=True), now=now) == 0.0
+    assert parse_retry_after({"retry-after": formatdate(now + 30, usegmt=True)}, now=now) == 30.0
+    assert parse_retry_after({"retry-after": formatdate(now - 30, usegmt=True)}, now=now) == 0.0

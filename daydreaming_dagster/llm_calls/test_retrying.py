@@ -60,3 +60,21 @@ def test_a_wait_beyond_the_total_bound_is_not_started():
     with pytest.raises(LLMCallError):
         call_with_retries(flaky, RetryPolicy(max_total_wait_s=30.0), sleep=waits.append)
     assert waits == [] and flaky.calls == 1
+
+
+def test_a_long_timed_out_attempt_does_not_use_up_the_waiting_budget():
+    """The budget counts waits only: an attempt that hung for minutes is still retried."""
+    import time as clock
+
+    calls = []
+
+    def hangs_then_answers() -> str:
+        calls.append(clock.monotonic())
+        if len(calls) == 1:
+            clock.sleep(0.3)  # stands for a read timeout far longer than the waiting budget
+            raise LLMCallError(FailureKind.TIMEOUT, "no answer in time")
+        return "answer"
+
+    policy = RetryPolicy(max_total_wait_s=0.2, backoff_initial_s=0.01, backoff_max_s=0.01)
+    result, attempts = call_with_retries(hangs_then_answers, policy)
+    assert (result, attempts) == ("answer", 2)

@@ -5,7 +5,7 @@ from pathlib import Path
 from dagster import ConfigurableResource
 from pydantic import Field
 
-from ..data_layout import DataLayout
+from ..records.data_layout import DataLayout
 
 
 class DataPathsResource(ConfigurableResource):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 from dagster import ConfigurableIOManager, InputContext, OutputContext
 
-from ..data_layout import write_text_atomic
+from ..records.data_layout import write_text_atomic
 
 
 class CSVIOManager(ConfigurableIOManager):

@@ -13,6 +13,7 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from dagster import ConfigurableResource
 from pydantic import Field, PrivateAttr
@@ -21,17 +22,19 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion
 
-from ..llm_calls.failures import (
-    FailureKind,
-    LLMCallError,
-    RetryPolicy,
-    kind_for_status,
-    parse_retry_after,
-)
+from ..experiment.summary_context import is_local_host
+from ..llm_calls.failures import FailureKind, LLMCallError, RetryPolicy, kind_for_status
+from ..llm_calls.rate_limits import RateLimit, is_rate_limit_body, parse_rate_limit
 
 DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 API_KEY_ENV = "OPENROUTER_API_KEY"
 BASE_URL_ENV = "OPENROUTER_BASE_URL"
+
+
+def is_openrouter(base_url: str) -> bool:
+    """OpenRouter's own endpoint, whose free-tier limits apply from the first call."""
+    host = urlsplit(base_url).hostname or ""
+    return host == "openrouter.ai" or host.endswith(".openrouter.ai")
 
 
 class LLMConfigurationError(LLMCallError):
@@ -81,7 +84,14 @@ class LLMClientResource(ConfigurableResource):
         default=None,
         description=f"Endpoint; None reads ${BASE_URL_ENV}, else {DEFAULT_BASE_URL}.",
     )
-    timeout_s: float = Field(default=600.0, description="Per-request timeout in seconds.")
+    timeout_s: float = Field(
+        default=600.0,
+        description="Longest wait for an answer, per attempt (the read timeout); a timed-out "
+        "attempt is retried like a 5xx (the CLI's --request-timeout).",
+    )
+    connect_timeout_s: float = Field(
+        default=10.0, description="Longest wait to connect to the endpoint, per attempt."
+    )
     max_attempts: int = Field(
         default=6, description="Attempts per call for 429, 5xx, 408, timeouts and bad bodies."
     )
@@ -113,6 +123,28 @@ class LLMClientResource(ConfigurableResource):
         description="JSON file holding the cost cap's spending, shared by the processes of one "
         "`daydreaming run`; None keeps it in memory for this run.",
     )
+    free_models_requests_per_minute: int = Field(
+        default=20,
+        description="Requests per minute shared by all ':free' models: OpenRouter's free-tier "
+        "limit, kept from the start on openrouter.ai and elsewhere once a 429 names it.",
+    )
+    rate_limit_window_s: float = Field(
+        default=60.0,
+        description="The length of the 'minute' of per-minute limits (shorter only to simulate "
+        "a provider in tests).",
+    )
+    invocation: str | None = Field(
+        default=None,
+        description="Shared by the processes of one `daydreaming run`, so a quota refused to "
+        "one is known to the other; None gives each run its own.",
+    )
+    app_title: str = Field(
+        default="DayDreaming",
+        description="Sent as X-Title, OpenRouter's optional app attribution header.",
+    )
+    app_url: str | None = Field(
+        default=None, description="Sent as HTTP-Referer (OpenRouter's app attribution) when set."
+    )
     slots_dir: str | None = Field(
         default=None,
         description="Folder of the cross-run call-slot lock files; None uses one per endpoint "
@@ -127,11 +159,13 @@ class LLMClientResource(ConfigurableResource):
     def ensure_api_key(self) -> str:
         """The key, or an error that says how to set it. Called before any request is built."""
         key = os.environ.get(API_KEY_ENV, "").strip()
+        if not key and is_local_host(urlsplit(self.resolved_base_url()).netloc):
+            return "local"  # a server on this machine or network: any key will do
         if not key:
             raise LLMConfigurationError(
                 f"{API_KEY_ENV} is not set, so no model can be called. Copy .env.example to .env "
                 f"at the repository root and put your key there ({API_KEY_ENV}=...), or export it "
-                "in your shell. For a local OpenAI-compatible server any non-empty value works."
+                "in your shell. A server on this machine or a private network needs no key."
             )
         return key
 
@@ -145,11 +179,16 @@ class LLMClientResource(ConfigurableResource):
         import openai
 
         if self._client is None:
+            headers = {"X-Title": self.app_title}
+            if self.app_url:
+                headers["HTTP-Referer"] = self.app_url
             self._client = openai.OpenAI(
                 api_key=self.ensure_api_key(),
                 base_url=self.resolved_base_url(),
-                timeout=self.timeout_s,
+                # Connecting gets a short timeout of its own; the answer may take long.
+                timeout=openai.Timeout(self.timeout_s, connect=self.connect_timeout_s),
                 max_retries=0,  # retries are ours: bounded, logged, and aware of the run
+                default_headers=headers,
             )
         return self._client
 
@@ -186,13 +225,8 @@ class LLMClientResource(ConfigurableResource):
                 max_tokens=max_tokens,
             )
         except openai.APIStatusError as exc:
-            headers = exc.response.headers if exc.response is not None else {}
-            raise LLMCallError(
-                kind_for_status(exc.status_code),
-                self._redact(f"{model}: the server answered HTTP {exc.status_code}: {exc.message}"),
-                status=exc.status_code,
-                retry_after_s=parse_retry_after(headers.get("retry-after")),
-            ) from None
+            headers = dict(exc.response.headers) if exc.response is not None else {}
+            raise self._status_error(model, exc.status_code, exc.body, headers) from None
         except openai.APITimeoutError:
             raise LLMCallError(
                 FailureKind.TIMEOUT, f"{model}: no answer within {self.timeout_s:g} s."
@@ -217,7 +251,48 @@ class LLMClientResource(ConfigurableResource):
                 FailureKind.BAD_BODY,
                 f"{model}: the server's answer was not JSON chat-completion data: {shown!r}",
             )
+        self._raise_body_error(model, completion)
         return self._to_response(completion, prompt, model, temperature, max_tokens, latency)
+
+    def _status_error(
+        self, model: str, status: int, body: Any, headers: dict[str, str]
+    ) -> LLMCallError:
+        """An HTTP error (or an error reported inside a 200 body) as a typed failure; a 429
+        also says which limit it hit and when that resets."""
+        error = body.get("error", body) if isinstance(body, dict) else {}
+        message = str(error.get("message") or body or "") if isinstance(error, dict) else ""
+        limit: RateLimit | None = None
+        if status == 429:
+            limit = parse_rate_limit(body, headers)
+        text = f"{model}: the server answered HTTP {status}: {message}".rstrip(": ")
+        return LLMCallError(
+            kind_for_status(status),
+            self._redact(text),
+            status=status,
+            retry_after_s=limit.wait_s() if limit is not None else None,
+            rate_limit=limit,
+        )
+
+    def _raise_body_error(self, model: str, completion: ChatCompletion) -> None:
+        """Providers such as OpenRouter report an error that happened after the request was
+        accepted inside a 200 body (top level, or as a choice that ended in ``error``)."""
+        extra = completion.model_extra or {}
+        error = extra.get("error")
+        if not isinstance(error, dict):
+            for choice in completion.choices or []:
+                choice_error = (choice.model_extra or {}).get("error")
+                if choice.finish_reason == "error" or isinstance(choice_error, dict):
+                    error = choice_error if isinstance(choice_error, dict) else {"code": 502}
+                    break
+        if not isinstance(error, dict):
+            return
+        try:
+            status = int(error.get("code") or 0)
+        except (TypeError, ValueError):
+            status = 0
+        if status < 400:
+            status = 429 if is_rate_limit_body({"error": error}) else 502
+        raise self._status_error(model, status, {"error": error}, {})
 
     def _to_response(
         self,

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from filelock import FileLock
 
+from ..experiment.call_identity import sha256_text
+from ..experiment.combinations import ConceptCombination, assign_ids, check_registry
 from .data_layout import write_text_atomic
-from .experiment.call_identity import sha256_text
-from .experiment.combinations import ConceptCombination, assign_ids, check_registry
 
 COLUMNS = ["combo_id", "concept_ids", "registered_at"]
 SEPARATOR = "|"

@@ -1,6 +1,6 @@
 import json
 
-from daydreaming_dagster.data_layout import (
+from daydreaming_dagster.records.data_layout import (
     DataLayout,
     record_path,
     text_path,

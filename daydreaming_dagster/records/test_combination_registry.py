@@ -3,8 +3,8 @@ from pathlib import Path
 
 import pytest
 
+from ..experiment.combinations import concept_sets
 from .combination_registry import read_registry, register_combinations
-from .experiment.combinations import concept_sets
 
 
 def test_the_registry_is_append_only_and_survives_new_selections(tmp_path: Path):
@@ -53,7 +53,7 @@ def test_a_damaged_registry_names_the_file(tmp_path: Path):
 
 def test_the_shipped_header_only_registry_starts_at_combo_001(tmp_path: Path):
     path = tmp_path / "combination_registry.csv"
-    path.write_text((Path(__file__).parents[1] / "data" / "combination_registry.csv").read_text())
+    path.write_text((Path(__file__).parents[2] / "data" / "combination_registry.csv").read_text())
     combos, _ = register_combinations(path, concept_sets(["a", "b"], 2))
     assert combos[0].combo_id == "combo_001"
     assert path.read_text().splitlines()[1].startswith("combo_001,a|b,")

@@ -1,5 +1,7 @@
 """What the ``daydreaming`` command reports about runs: failures, spending and usage per model."""
 
+from __future__ import annotations
+
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -7,11 +9,10 @@ from pathlib import Path
 
 from dagster import AssetKey, ExecuteInProcessResult
 
-from .data_layout import read_records
-from .llm_calls.failures import STOPS_THE_RUN
+from ..llm_calls.failures import STOPS_THE_RUN, FailureKind
+from ..records.data_layout import read_records
 
-# Failure reasons are stored as "<kind>: <message>" (see partition_batches.outcome_events).
-_STOPPING_PREFIXES = tuple(f"{kind.value}:" for kind in STOPS_THE_RUN)
+INTERRUPTED = "interrupted"
 
 
 @dataclass
@@ -25,12 +26,27 @@ class StageReport:
     reused: int = 0
     charged_usd: float = 0.0
     failures: dict[str, str] = field(default_factory=dict)
+    failure_kinds: dict[str, str] = field(default_factory=dict)  # key -> FailureKind value
     error: str = ""
+
+    def count(self, *kinds: FailureKind | str) -> int:
+        wanted = {str(kind) for kind in kinds}
+        return sum(1 for kind in self.failure_kinds.values() if kind in wanted)
 
     @property
     def stopped_the_run(self) -> bool:
         """A failure says no further call can succeed (rejected key, no credit, no key)."""
-        return any(reason.startswith(_STOPPING_PREFIXES) for reason in self.failures.values())
+        return self.count(*STOPS_THE_RUN) > 0
+
+    def merge(self, other: StageReport) -> None:
+        self.run_ok = self.run_ok and other.run_ok
+        self.materialized += other.materialized
+        self.called += other.called
+        self.reused += other.reused
+        self.charged_usd += other.charged_usd
+        self.failures.update(other.failures)
+        self.failure_kinds.update(other.failure_kinds)
+        self.error = self.error or other.error
 
 
 def write_report(path: Path, report: StageReport) -> None:
@@ -41,10 +57,17 @@ def read_report(path: Path) -> StageReport:
     return StageReport(**json.loads(path.read_text(encoding="utf-8")))
 
 
-def check_results(result: ExecuteInProcessResult) -> list[tuple[str, bool, str]]:
-    """(check name on asset, passed, description) for every asset check the run evaluated."""
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str  # "<check> on <asset>"
+    passed: bool
+    description: str
+
+
+def check_results(result: ExecuteInProcessResult) -> list[CheckOutcome]:
+    """Every asset check the run evaluated, with its description."""
     return [
-        (
+        CheckOutcome(
             f"{evaluation.check_name} on {evaluation.asset_key.to_user_string()}",
             evaluation.passed,
             evaluation.description or "",
@@ -85,8 +108,12 @@ def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str
         data = event.event_specific_data.user_failure_data
         if data is not None and "failures" in data.metadata:
             report.failures.update(data.metadata["failures"].value)
+            if "failure_kinds" in data.metadata:
+                report.failure_kinds.update(data.metadata["failure_kinds"].value)
     if not result.success:
         report.error = first_failure_message(result)
+        if report.error.startswith("interrupted") or "InterruptedError" in report.error:
+            report.error = INTERRUPTED
     return report
 
 

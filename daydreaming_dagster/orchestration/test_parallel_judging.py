@@ -59,7 +59,11 @@ def test_a_rejected_key_stops_both_ends():
 
     def judge(chunk):
         judged.append(chunk)
-        return StageReport("evaluation", failures={chunk[0]: "rejected_key: HTTP 401"})
+        return StageReport(
+            "evaluation",
+            failures={chunk[0]: "rejected_key: HTTP 401"},
+            failure_kinds={chunk[0]: "rejected_key"},
+        )
 
     results = judge_chunks(queue.take_front, queue, judge, assignment)
     assert judged == [keys[:300]]

@@ -17,11 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .data_layout import DataLayout, read_record, text_path
-from .experiment.call_identity import CallIdentity, sha256_text
-from .experiment.file_names import file_stem_to_key
-from .experiment.prompts import evaluation_prompt_text
-from .experiment.task_state import (
+from ..experiment.call_identity import CallIdentity, sha256_text
+from ..experiment.file_names import file_stem_to_key
+from ..experiment.prompts import evaluation_prompt_text
+from ..experiment.task_state import (
     NOTHING_STORED,
     Decision,
     Expected,
@@ -29,7 +28,8 @@ from .experiment.task_state import (
     TaskState,
     decide,
 )
-from .experiment.tasks import EvaluationTask, GenerationTask
+from ..experiment.tasks import EvaluationTask, GenerationTask
+from .data_layout import DataLayout, read_record, text_path
 
 GENERATION_ANSWER = "generation_answer_sha256"
 

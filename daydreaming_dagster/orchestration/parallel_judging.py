@@ -17,15 +17,19 @@ definitions itself.
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import os
+import signal
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .run_reports import StageReport, read_report, write_report
+from ..llm_calls.interrupt import request_stop, stop_requested
+from .options import RunOptions
+from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
 # Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
 # measured on the full experiment (600 evaluations, 2 cores): 6 chunks 10.1 s, 4 chunks 9.7 s,
@@ -102,13 +106,7 @@ class ChunkResults:
     def merged(self) -> StageReport:
         total = StageReport("evaluation")
         for report in self.reports:
-            total.run_ok = total.run_ok and report.run_ok
-            total.materialized += report.materialized
-            total.called += report.called
-            total.reused += report.reused
-            total.charged_usd += report.charged_usd
-            total.failures.update(report.failures)
-            total.error = total.error or report.error
+            total.merge(report)
         return total
 
 
@@ -116,41 +114,64 @@ def judge_chunks(take, queue: ChunkQueue, judge_range, assignment: Assignment) -
     """Judge chunks handed out by ``take`` until none is left; stop both processes early when a
     chunk's failures say no further call can succeed."""
     results = ChunkResults()
-    while (number := take()) is not None:
+    while not stop_requested() and (number := take()) is not None:
         report = judge_range(assignment.keys[assignment.chunks[number]])
         results.reports.append(report)
-        if report.stopped_the_run:
+        if report.stopped_the_run or stop_requested():
             queue.stop()
     return results
 
 
+def exit_with_parent(parent: int) -> None:
+    """End this process if the ``daydreaming run`` that started it is gone (killed)."""
+    if os.getppid() != parent:
+        os._exit(3)
+
+    def watch() -> None:
+        while True:
+            time.sleep(0.2)
+            if os.getppid() != parent:
+                os._exit(3)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+JudgeRange = Callable[[list[str]], StageReport]
+
+
 def _judging_main(
-    args: argparse.Namespace,
-    prepared: tuple | None,
+    options: RunOptions,
+    parent_pid: int,
+    prepared: Any,
     assignment: Assignment,
     queue: ChunkQueue,
     report_path: str,
     ledger: str | None,
 ) -> None:
     """Body of the judging process: judge chunks from the front, then write what happened."""
-    from .cli import (
-        _llm_for,
-        _prepare,
-        exit_with_parent,
-        judge_range_fn,
-        open_instance,
-        wait_for_generation_run,
-    )
+    from .dagster_runs import open_instance, wait_for_generation_run
+    from .experiment_run import judge_range_fn, prepare
 
-    exit_with_parent(args.parent_pid)
-    _home, defs, _layout = prepared or _prepare(args)
-    llm = _llm_for(args, Path(ledger) if ledger else None)
-    with open_instance() as instance:
-        if assignment.wait_for_generation_run:
-            wait_for_generation_run(instance, assignment.invocation)
-        judge = judge_range_fn(defs, instance, llm)
-        results = judge_chunks(queue.take_front, queue, judge, assignment)
-    write_report(Path(report_path), results.merged())
+    exit_with_parent(parent_pid)
+    # Ctrl-C reaches both processes; this one winds down quietly, the main one tells the user.
+    signal.signal(signal.SIGINT, _quiet_interrupt)
+    try:
+        project = prepared or prepare(options)
+        llm = options.llm(Path(ledger) if ledger else None)
+        with open_instance() as instance:
+            if assignment.wait_for_generation_run:
+                wait_for_generation_run(instance, assignment.invocation)
+            judge = judge_range_fn(project.defs, instance, llm)
+            results = judge_chunks(queue.take_front, queue, judge, assignment)
+        write_report(Path(report_path), results.merged())
+    except KeyboardInterrupt:
+        os._exit(130)
+
+
+def _quiet_interrupt(signum: int, frame: Any) -> None:
+    if stop_requested():
+        os._exit(130)
+    request_stop()
 
 
 class JudgingProcess:
@@ -162,8 +183,8 @@ class JudgingProcess:
 
     def __init__(
         self,
-        args: argparse.Namespace,
-        prepared: tuple,
+        options: RunOptions,
+        prepared: Any,
         assignment: Assignment,
         work: Path,
         ledger: Path | None,
@@ -173,11 +194,11 @@ class JudgingProcess:
         self._assignment = assignment
         self.queue = ChunkQueue(context, len(assignment.chunks))
         self._report = work / "judging-report.json"
-        child_args = argparse.Namespace(**vars(args), parent_pid=os.getpid())
         self._process = context.Process(
             target=_judging_main,
             args=(
-                child_args,
+                options,
+                os.getpid(),
                 prepared if method == "fork" else None,
                 assignment,
                 self.queue,
@@ -195,7 +216,7 @@ class JudgingProcess:
             self._process.terminate()
             self._process.join()
 
-    def judge_from_back(self, judge_range) -> ChunkResults:
+    def judge_from_back(self, judge_range: JudgeRange) -> ChunkResults:
         """The main process's share: chunks from the back until the two meet."""
         return judge_chunks(self.queue.take_back, self.queue, judge_range, self._assignment)
 
@@ -204,10 +225,13 @@ class JudgingProcess:
         ``while_waiting`` is called first if it is still judging (work for an idle core)."""
         if while_waiting is not None and self._process.is_alive():
             while_waiting()
-        self._process.join()
+        while self._process.is_alive():
+            self._process.join(0.2)  # in steps, so Ctrl-C is noticed here at once
         reports = list(own.reports)
         if self._report.exists():
             reports.append(read_report(self._report))
+        elif self._process.exitcode == 130 or stop_requested():
+            reports.append(StageReport("evaluation", run_ok=False, error=INTERRUPTED))
         elif self._process.exitcode != 0:
             reports.append(
                 StageReport(

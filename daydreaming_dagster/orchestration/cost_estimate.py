@@ -16,13 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data_layout import DataLayout, read_records
-from .experiment.model_tables import load_models, price_table
-from .experiment.task_state import TaskState, decide
-from .experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
-from .llm_calls.budget import Prices, estimated_prompt_tokens
-from .llm_calls.response_cache import ResponseCache
-from .task_status import ExperimentStatus, TaskStatusReader, experiment_status
+from ..experiment.model_tables import load_models, price_table
+from ..experiment.task_state import TaskState, decide
+from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
+from ..llm_calls.budget import Prices, estimated_prompt_tokens
+from ..llm_calls.response_cache import ResponseCache
+from ..records.data_layout import DataLayout, read_records
+from ..records.task_status import ExperimentStatus, TaskStatusReader, experiment_status
 
 STAGES = ("generation", "evaluation")
 
@@ -186,7 +186,7 @@ def _generation_prompt_chars(layout: DataLayout) -> dict[str, int]:
 
     The task table holds only each prompt's hash; the prompt text is rendered from the
     combinations and templates, exactly as the generation step renders it."""
-    from .experiment.prompts import concepts_by_combo, generation_prompt_text
+    from ..experiment.prompts import concepts_by_combo, generation_prompt_text
 
     tasks = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
     combos = pd.read_csv(layout.tasks / "content_combinations.csv", keep_default_na=False)

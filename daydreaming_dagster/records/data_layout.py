@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .experiment.file_names import key_to_file_stem
+from ..experiment.file_names import key_to_file_stem
 
 
 @dataclass(frozen=True)

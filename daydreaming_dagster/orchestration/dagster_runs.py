@@ -1,0 +1,148 @@
+"""Dagster runs as the ``daydreaming`` command makes them: the project's instance, in-process
+runs of an asset selection, partition ranges, and runs left behind by a killed process.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    ExecuteInProcessResult,
+    RunsFilter,
+    materialize,
+)
+
+from ..assets.partition_batches import PID_TAG, run_process_alive
+from ..instance.refs import instance_without_compute_logs
+
+# The command prints what matters itself; Dagster's own console lines (and its stack traces of
+# failed steps) stay in the instance's event log, where the UI shows them.
+QUIET_LOGS = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+INVOCATION_TAG = "daydreaming/invocation"
+STAGES = {
+    "generation": (["generation_prompt", "generation_response"], "generation_tasks"),
+    "evaluation": (["evaluation_prompt", "evaluation_response"], "evaluation_tasks"),
+}
+
+
+class ConfigurationError(Exception):
+    """The command cannot start as configured; the message says what to set."""
+
+
+def use_project_instance(dagster_home: str) -> Path:
+    """Point DAGSTER_HOME at the project's instance unless the user chose another one."""
+    current = os.environ.get("DAGSTER_HOME")
+    if current:
+        if not Path(current).expanduser().is_absolute():
+            raise ConfigurationError(
+                f"DAGSTER_HOME={current!r} is not an absolute path; Dagster requires one. "
+                "Unset it to use ./dagster_home, or set it to an absolute path."
+            )
+        home = Path(current).expanduser()
+    else:
+        home = Path(dagster_home).resolve()
+        os.environ["DAGSTER_HOME"] = str(home)
+    home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def open_instance() -> DagsterInstance:
+    """The instance at DAGSTER_HOME (see ``use_project_instance``), as this command uses it:
+    the runs it executes in-process print to the terminal themselves, so they do not also
+    capture stdout/stderr into compute-log files (four helper processes per step)."""
+    return instance_without_compute_logs(os.environ["DAGSTER_HOME"])
+
+
+def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:
+    """Run tags that make one run cover every partition from ``first_key`` to ``last_key``."""
+    return {
+        "dagster/asset_partition_range_start": first_key,
+        "dagster/asset_partition_range_end": last_key,
+    }
+
+
+def materialize_selection(
+    defs: Definitions,
+    instance: DagsterInstance,
+    selection: list[str],
+    tags: dict[str, str] | None = None,
+    resources: dict | None = None,
+    partition_key: str | None = None,
+    raise_on_error: bool = False,
+) -> ExecuteInProcessResult:
+    """One in-process run of ``selection`` (with its asset checks) on ``instance``; failures are
+    returned, unless ``raise_on_error``.
+
+    The run executes in a thread of its own, so Dagster leaves this process's Ctrl-C handling
+    alone: the command's handler asks the run to stop starting calls (see llm_calls.interrupt),
+    and the run winds down and reports instead of dying with a traceback.
+    """
+    outcome: dict = {}
+
+    def execute() -> None:
+        try:
+            outcome["result"] = materialize(
+                [*defs.assets, *(defs.asset_checks or [])],  # type: ignore[list-item]
+                selection=selection,
+                resources=resources or defs.resources,
+                instance=instance,
+                run_config=QUIET_LOGS,
+                tags={PID_TAG: str(os.getpid()), **(tags or {})},
+                partition_key=partition_key,
+                raise_on_error=raise_on_error,
+            )
+        except BaseException as exc:  # handed to the calling thread below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=execute, name="dagster-run")
+    worker.start()
+    while worker.is_alive():
+        worker.join(0.1)  # short waits: the main thread stays free to handle signals
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
+def fail_orphaned_runs(instance: DagsterInstance) -> int:
+    """Mark runs of a killed ``daydreaming`` process as failed, so the UI tells the truth."""
+    orphaned = 0
+    runs = instance.get_runs(
+        filters=RunsFilter(statuses=[DagsterRunStatus.STARTED, DagsterRunStatus.STARTING])
+    )
+    for run in runs:
+        pid = run.tags.get(PID_TAG, "")
+        if pid.isdigit() and int(pid) != os.getpid() and not run_process_alive(run):
+            instance.report_run_failed(
+                run, message=f"The daydreaming process (pid {pid}) ended while this run was going."
+            )
+            orphaned += 1
+    return orphaned
+
+
+def ordered_keys(instance: DagsterInstance, stage: str, keys: list[str]) -> list[str]:
+    """``keys`` in the order their partitions were registered (the order of a partition range);
+    raises ValueError for a key that is not registered."""
+    order = instance.get_dynamic_partitions(STAGES[stage][1])
+    position = {key: i for i, key in enumerate(order)}
+    unknown = [k for k in keys if k not in position]
+    if unknown:
+        raise ValueError(f"{unknown[0]} is not a registered partition")
+    return sorted(keys, key=position.__getitem__)
+
+
+def wait_for_generation_run(
+    instance: DagsterInstance, invocation: str, timeout_s: float = 120.0
+) -> None:
+    """Evaluations wait for generations that a live run is producing; make sure that run exists
+    before judging starts, so no evaluation mistakes a generation not yet started for a failure."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if instance.get_runs(filters=RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1):
+            return
+        time.sleep(0.1)

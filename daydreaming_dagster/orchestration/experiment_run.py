@@ -1,0 +1,345 @@
+"""``daydreaming run`` as a sequence of Dagster runs, returning a typed outcome to render.
+
+Setup and planning; then generation in this process while a forked process judges (and this
+one too, once its generations are done); then scores and summaries. What happens is told to a
+``RunDisplay`` as it happens and summed up in a ``RunOutcome`` at the end; this module prints
+nothing itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Protocol
+
+from dagster import DagsterInstance, Definitions
+
+from ..definitions import build_definitions
+from ..llm_calls.failures import FailureKind
+from ..llm_calls.interrupt import stop_requested
+from ..llm_calls.pacing import Exhaustion
+from ..records.data_layout import DataLayout
+from ..resources.llm_client import LLMClientResource
+from .cost_estimate import Plan, estimate
+from .dagster_runs import (
+    INVOCATION_TAG,
+    STAGES,
+    ConfigurationError,
+    fail_orphaned_runs,
+    materialize_selection,
+    open_instance,
+    ordered_keys,
+    partition_range_tags,
+    use_project_instance,
+)
+from .options import RunOptions
+from .parallel_judging import Assignment, ChunkResults, JudgingProcess, head_start_for, split_in_two
+from .quota import quota_exhaustions
+from .run_reports import (
+    INTERRUPTED,
+    CheckOutcome,
+    StageReport,
+    check_results,
+    first_failure_message,
+    stage_report,
+)
+
+
+class RunStatus(StrEnum):
+    DONE = "done"
+    FAILED = "failed"  # some tasks failed; the rest are stored
+    STOPPED_BEFORE_CALLS = "stopped before calls"  # setup or a blocking validity check failed
+    BUDGET = "budget"  # --max-cost refused calls
+    QUOTA = "quota"  # a daily quota ran out
+    INTERRUPTED = "interrupted"
+
+
+@dataclass(frozen=True)
+class Project:
+    home: Path
+    defs: Definitions
+    layout: DataLayout
+
+
+@dataclass
+class RunOutcome:
+    status: RunStatus
+    project: Project
+    reports: list[StageReport] = field(default_factory=list)
+    setup_checks: list[CheckOutcome] = field(default_factory=list)
+    result_checks: list[CheckOutcome] = field(default_factory=list)
+    results_ok: bool = True
+    results_made: bool = False
+    error: str = ""
+    quota: list[Exhaustion] = field(default_factory=list)
+    calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
+
+    @property
+    def spent_usd(self) -> float:
+        return sum(report.charged_usd for report in self.reports)
+
+
+class RunDisplay(Protocol):
+    """Where the orchestration tells what it is doing (see ``console``)."""
+
+    def started(self, project: Project, orphaned_runs: int) -> None: ...
+
+    def checks_passed(self, checks: list[CheckOutcome]) -> None: ...
+
+    def calibration(self, layout: DataLayout, checks: list[CheckOutcome], error: str) -> None: ...
+
+    def plan(self, plan: Plan) -> None: ...
+
+    def watching(
+        self, folder: Path, label: str, expected: int
+    ) -> contextlib.AbstractContextManager: ...
+
+    def stage_finished(self, report: StageReport, seconds: float) -> None: ...
+
+    def nothing_to_do(self, stage: str) -> None: ...
+
+    def results_up_to_date(self) -> None: ...
+
+
+def prepare(options: RunOptions) -> Project:
+    """Load .env, choose the instance, and build the definitions for this selection."""
+    from dotenv import find_dotenv, load_dotenv
+
+    load_dotenv(find_dotenv(usecwd=True), override=False)
+    home = use_project_instance(options.dagster_home)
+    defs = build_definitions(
+        data_root=options.data_root,
+        experiment_config=options.selection.experiment_config(),
+        llm=LLMClientResource(reuse_stored_responses=not options.force),
+    )
+    layout = defs.resources["data_paths"].layout
+    if not layout.raw.exists():
+        raise ConfigurationError(f"No raw data at {layout.raw}: run this from the repository root.")
+    return Project(home, defs, layout)
+
+
+SETUP_ASSETS_GROUPS = ("raw_data", "task_definitions")
+
+
+def setup_assets(defs: Definitions) -> list[str]:
+    """The setup assets, from the definitions: every asset of the raw-data and task groups."""
+    graph = defs.resolve_asset_graph()
+    return sorted(
+        key.to_user_string()
+        for key in graph.get_all_asset_keys()
+        if graph.get(key).group_name in SETUP_ASSETS_GROUPS
+    )
+
+
+def run_setup(defs: Definitions, instance: DagsterInstance):
+    return materialize_selection(defs, instance, setup_assets(defs))
+
+
+def run_range(
+    defs: Definitions,
+    instance: DagsterInstance,
+    stage: str,
+    ordered: list[str],
+    llm: LLMClientResource,
+    extra_tags: dict[str, str] | None = None,
+) -> StageReport:
+    """One batch run over the partition range from ``ordered[0]`` to ``ordered[-1]`` (partitions
+    in the range that are already done are skipped by the assets)."""
+    selection = STAGES[stage][0]
+    tags = {**partition_range_tags(ordered[0], ordered[-1]), **(extra_tags or {})}
+    result = materialize_selection(
+        defs, instance, selection, tags=tags, resources={**defs.resources, "llm": llm}
+    )
+    return stage_report(stage, result, selection[1])
+
+
+def judge_range_fn(defs: Definitions, instance: DagsterInstance, llm: LLMClientResource):
+    """``keys -> StageReport`` for one evaluation chunk (see parallel_judging)."""
+    return lambda keys: run_range(defs, instance, "evaluation", keys, llm)
+
+
+def responses_folder(layout: DataLayout, stage: str) -> Path:
+    return layout.generation_responses if stage == "generation" else layout.evaluation_responses
+
+
+def run_stage(
+    project: Project,
+    instance: DagsterInstance,
+    stage: str,
+    keys: list[str],
+    llm: LLMClientResource,
+    display: RunDisplay,
+    extra_tags: dict[str, str] | None = None,
+) -> StageReport:
+    """One batch run over the partition range that covers ``keys``."""
+    if not keys:
+        display.nothing_to_do(stage)
+        return StageReport(stage)
+    try:
+        ordered = ordered_keys(instance, stage, keys)
+    except ValueError as exc:
+        return StageReport(stage, run_ok=False, error=str(exc))
+    started = time.perf_counter()
+    with display.watching(responses_folder(project.layout, stage), stage, len(keys)):
+        report = run_range(project.defs, instance, stage, ordered, llm, extra_tags)
+    display.stage_finished(report, time.perf_counter() - started)
+    return report
+
+
+def prepare_results() -> None:
+    """Import the chart library (about 0.3 s) ahead of the summary step, while waiting anyway."""
+    import daydreaming_dagster.experiment.charts  # noqa: F401
+
+
+def results_current(layout: DataLayout, fingerprint: str) -> bool:
+    """Whether the scores and summaries were made from exactly the task states and answers
+    there are now (their recorded fingerprint, see records.task_status), not from others."""
+    from ..assets.results import CONTEXT_FILE
+    from ..experiment.summary_context import SummaryContext
+
+    if not (layout.parsing / "parsed_scores.csv").exists():
+        return False
+    try:
+        made = SummaryContext.from_json((layout.summary / CONTEXT_FILE).read_text("utf-8"))
+    except (OSError, ValueError, TypeError, KeyError):
+        return False
+    return made.inputs_fingerprint == fingerprint
+
+
+def run_calibration(project: Project, instance: DagsterInstance, llm, display: RunDisplay) -> None:
+    result = materialize_selection(
+        project.defs,
+        instance,
+        ["calibration_scores"],
+        resources={**project.defs.resources, "llm": llm},
+    )
+    error = "" if result.success else first_failure_message(result)
+    display.calibration(project.layout, check_results(result), error)
+
+
+@contextlib.contextmanager
+def judging_alongside(
+    options: RunOptions,
+    project: Project,
+    plan_keys: tuple[list[str], list[str]],
+    work: Path,
+    ledger: Path | None,
+) -> Iterator[JudgingProcess | None]:
+    """The forked judging process for this run's evaluations (None when there are none).
+    Started with no instance open in this process: the child must not share connections."""
+    generation_keys, evaluation_keys = plan_keys
+    judging = None
+    if evaluation_keys:
+        chunks = split_in_two(len(evaluation_keys), head_start_for(len(generation_keys)))
+        assignment = Assignment(options.invocation, evaluation_keys, bool(generation_keys), chunks)
+        judging = JudgingProcess(options, project, assignment, work, ledger)
+    try:
+        yield judging
+    finally:
+        if judging is not None:
+            judging.close()
+
+
+def status_of(reports: list[StageReport], results_ok: bool, quota: list[Exhaustion]) -> RunStatus:
+    if stop_requested() or any(r.error == INTERRUPTED for r in reports):
+        return RunStatus.INTERRUPTED
+    if quota:
+        return RunStatus.QUOTA
+    if any(r.count(FailureKind.BUDGET) for r in reports):
+        return RunStatus.BUDGET
+    if any(not r.run_ok or r.failures for r in reports) or not results_ok:
+        return RunStatus.FAILED
+    return RunStatus.DONE
+
+
+def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
+    """Everything ``daydreaming run`` does, in order; see the module docstring."""
+    project = prepare(options)
+    layout = project.layout
+    work = Path(tempfile.mkdtemp(prefix="daydreaming-run-"))
+    ledger = work / "budget.json" if options.max_cost_usd is not None else None
+    llm = options.llm(ledger)
+    with open_instance() as instance:
+        display.started(project, fail_orphaned_runs(instance))
+        setup = run_setup(project.defs, instance)
+        checks = check_results(setup)
+        outcome = RunOutcome(RunStatus.DONE, project, setup_checks=checks)
+        if any(not check.passed for check in checks) or not setup.success:
+            outcome.status = RunStatus.STOPPED_BEFORE_CALLS
+            outcome.error = "" if setup.success else first_failure_message(setup)
+            return outcome
+        display.checks_passed(checks)
+        if options.calibrate:
+            run_calibration(project, instance, llm, display)
+        plan = estimate(layout, llm.resolved_base_url(), reuse=not options.force)
+        display.plan(plan)
+        generation_keys = plan.pending("generation")
+        evaluation_keys = ordered_keys(instance, "evaluation", plan.pending("evaluation"))
+    reports = outcome.reports
+    keys = (generation_keys, evaluation_keys)
+    with judging_alongside(options, project, keys, work, ledger) as judging:
+        with open_instance() as instance:
+            with (
+                display.watching(layout.evaluation_responses, "evaluation", len(evaluation_keys))
+                if judging
+                else contextlib.nullcontext()
+            ):
+                tags = {INVOCATION_TAG: options.invocation}
+                generation = run_stage(
+                    project, instance, "generation", generation_keys, llm, display, tags
+                )
+                reports.append(generation)
+                if judging is not None:
+                    own = ChunkResults()
+                    if generation.stopped_the_run or stop_requested():
+                        judging.queue.stop()
+                    else:
+                        own = judging.judge_from_back(judge_range_fn(project.defs, instance, llm))
+                    reports.append(judging.finish(own, while_waiting=prepare_results))
+            if judging is not None:
+                display.stage_finished(reports[-1], time.perf_counter() - judging.started_at)
+            else:
+                display.nothing_to_do("evaluation")
+            if not stop_requested():
+                make_results(outcome, instance, plan, display)
+    outcome.quota = quota_exhaustions(llm)
+    if outcome.quota:
+        left = estimate(layout, llm.resolved_base_url(), reuse=not options.force)
+        outcome.calls_left = {e.model: e.calls for e in left.estimates if e.calls}
+    outcome.status = status_of(reports, outcome.results_ok, outcome.quota)
+    return outcome
+
+
+def make_results(
+    outcome: RunOutcome, instance: DagsterInstance, plan: Plan, display: RunDisplay
+) -> None:
+    """Scores and summaries, unless they were made from exactly what is stored now."""
+    ran = any(report.materialized or report.failures for report in outcome.reports)
+    layout = outcome.project.layout
+    if not ran and results_current(layout, plan.status.fingerprint):
+        display.results_up_to_date()
+        return
+    results = materialize_selection(
+        outcome.project.defs, instance, ["parsed_scores", "final_results"]
+    )
+    outcome.results_made = True
+    outcome.results_ok = results.success
+    outcome.result_checks = check_results(results)
+    if not results.success:
+        outcome.error = first_failure_message(results)
+
+
+def estimate_only(options: RunOptions) -> tuple[Project, Any, Plan]:
+    """Setup, then the plan of what a run would do (no model is called)."""
+    project = prepare(options)
+    with open_instance() as instance:
+        setup = run_setup(project.defs, instance)
+    if not setup.success:
+        return project, setup, None  # type: ignore[return-value]
+    llm = options.llm()
+    return project, setup, estimate(project.layout, llm.resolved_base_url(), not options.force)

@@ -1,0 +1,68 @@
+"""What one ``daydreaming`` command was asked to do, as typed values (not argparse namespaces).
+
+The command line fills these in; the orchestration reads them; a forked judging process gets
+the same object, so both processes run the same experiment with the same settings.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..resources.experiment_config import ExperimentConfig
+from ..resources.llm_client import LLMClientResource
+
+# Shortens the "minute" of per-minute limits, to simulate a provider's free tier in tests.
+RATE_WINDOW_ENV = "DAYDREAMING_RATE_LIMIT_WINDOW_S"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which part of the experiment: any field left None keeps ExperimentConfig's default."""
+
+    k_max: int | None = None
+    concepts: list[str] | None = None
+    templates: list[str] | None = None
+    description_level: str | None = None
+    generation_replicates: int | None = None
+    evaluation_replicates: int | None = None
+
+    def experiment_config(self) -> ExperimentConfig:
+        values = {
+            "k_max": self.k_max,
+            "concept_ids_filter": self.concepts,
+            "template_names_filter": self.templates,
+            "description_level": self.description_level,
+            "generation_replicates": self.generation_replicates,
+            "evaluation_replicates": self.evaluation_replicates,
+        }
+        return ExperimentConfig(**{k: v for k, v in values.items() if v is not None})
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    selection: Selection = field(default_factory=Selection)
+    data_root: str = "data"
+    dagster_home: str = "dagster_home"
+    force: bool = False
+    max_cost_usd: float | None = None
+    calibrate: bool = False
+    request_timeout_s: float | None = None
+    # One id for the processes of this command, so what one learns (a quota gone) holds for all.
+    invocation: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def llm(self, budget_ledger: Path | None = None) -> LLMClientResource:
+        settings: dict = {
+            "reuse_stored_responses": not self.force,
+            "max_cost_usd": self.max_cost_usd,
+            "budget_ledger": str(budget_ledger) if budget_ledger else None,
+            "invocation": self.invocation,
+        }
+        if self.request_timeout_s is not None:
+            settings["timeout_s"] = self.request_timeout_s
+        window = os.environ.get(RATE_WINDOW_ENV, "").strip()
+        if window:
+            settings["rate_limit_window_s"] = float(window)
+        return LLMClientResource(**settings)
