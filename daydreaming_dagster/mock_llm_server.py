@@ -50,6 +50,7 @@ FaultKind = Literal[
     "text",
     "body_error",
     "choice_error",
+    "reasoning_exhausted",
 ]
 FAULT_KINDS: frozenset[str] = frozenset(FaultKind.__args__)  # type: ignore[attr-defined]
 
@@ -759,10 +760,19 @@ class MockLLMServer:
                 content, finish_reason = None, "stop"
             elif fault.kind == "length":
                 finish_reason = "length"
+            elif fault.kind == "reasoning_exhausted":  # thought until max_tokens, said nothing
+                content, finish_reason = "", "length"
             elif fault.kind == "text":
                 content, finish_reason = fault.content, "stop"
 
-        handler._send_json(200, self._completion(model, prompt, content, finish_reason))
+        completion = self._completion(model, prompt, content, finish_reason)
+        # OpenRouter names who served the call, and counts reasoning tokens when asked to think.
+        pinned = (body.get("provider") or {}).get("order") or ["mock"]
+        completion["provider"] = pinned[0]
+        if body.get("reasoning"):
+            reasoning = max(1, completion["usage"]["completion_tokens"] // 2)
+            completion["usage"]["completion_tokens_details"] = {"reasoning_tokens": reasoning}
+        handler._send_json(200, completion)
         if not (content or "").strip():
             return OUTCOME_EMPTY
         return OUTCOME_SLOW_ANSWER if slow else OUTCOME_ANSWER

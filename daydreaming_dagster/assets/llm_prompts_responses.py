@@ -183,6 +183,7 @@ def generation_llm(
             temperature=task.temperature,
             max_tokens=task.max_tokens,
             replicate=task.replicate,
+            request_options=task.request_options,
             metadata={"combo_id": task.combo_id, "template": task.template, "model": task.model},
         )
         return PlannedCall(spec, prompt, status.decision.done, status.stored.record)
@@ -287,6 +288,7 @@ def evaluation_llm(
             temperature=task.temperature,
             max_tokens=task.max_tokens,
             replicate=task.replicate_label,
+            request_options=task.request_options,
             metadata={
                 "generation_task_id": generation_id,
                 "generation_response_path": MetadataValue.path(

@@ -72,6 +72,7 @@ class CallSpec:
     max_tokens: int
     metadata: dict[str, Any]
     replicate: int | str = 1
+    request_options: str = ""
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,8 @@ def response_metadata(
         "prompt_tokens": int(record.get("prompt_tokens") or 0),
         "completion_tokens": int(record.get("completion_tokens") or 0),
         "total_tokens": int(record.get("total_tokens") or 0),
+        "reasoning_tokens": int(record.get("reasoning_tokens") or 0),
+        "provider": str(record.get("provider") or ""),
         "cost_usd": float(record.get("cost_usd") or 0.0),
         "cost_source": str(record.get("cost_source") or "unknown"),
         "charged_now_usd": round(charged, 8),
@@ -429,6 +432,7 @@ def _process(
                     stage.prices.get(spec.model, Prices(None, None)),
                     spec.replicate,
                     made_from=planned.made_from,
+                    request_options=spec.request_options,
                 )
             )
         waiting = still_waiting

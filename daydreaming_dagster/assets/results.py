@@ -58,6 +58,8 @@ PARSED_SCORE_COLUMNS = [
     "state",
     "generation_state",
     "generation_answer_sha256",
+    "generation_provider",
+    "evaluation_provider",
 ]
 STATUS_FILE = "task_status.json"
 CONTEXT_FILE = "summary_context.json"
@@ -107,6 +109,8 @@ def parse_all(
                 "generation_answer_sha256": (
                     record.get(GENERATION_ANSWER) if judged.state is TaskState.DONE else None
                 ),
+                "generation_provider": (judged.generation.stored.record or {}).get("provider"),
+                "evaluation_provider": record.get("provider"),
             }
         )
     table = pd.DataFrame(rows, columns=PARSED_SCORE_COLUMNS)

@@ -30,6 +30,7 @@ class CallIdentity:
     temperature: float
     max_tokens: int
     replicate: str = "1"
+    options: str = ""  # canonical JSON of what else is sent (reasoning, provider pinning)
 
     @classmethod
     def of(
@@ -40,6 +41,7 @@ class CallIdentity:
         temperature: float,
         max_tokens: int,
         replicate: int | str = 1,
+        options: str = "",
     ) -> CallIdentity:
         return cls(
             base_url.rstrip("/"),
@@ -48,6 +50,7 @@ class CallIdentity:
             float(temperature),
             int(max_tokens),
             str(replicate),
+            str(options or ""),
         )
 
     @classmethod
@@ -61,6 +64,7 @@ class CallIdentity:
                 record["temperature"],
                 record["max_tokens"],
                 record.get("replicate", 1),
+                record.get("request_options") or "",
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -78,6 +82,8 @@ class CallIdentity:
         }
         if self.replicate != "1":
             fields["replicate"] = self.replicate
+        if self.options:  # absent when nothing else is sent, so older keys stay the same
+            fields["options"] = self.options
         return sha256_text(json.dumps(fields, sort_keys=True))
 
     def differences(self, other: CallIdentity) -> list[str]:
@@ -96,6 +102,8 @@ class CallIdentity:
             changes.append(f"endpoint {old} -> {new}")
         if self.replicate != other.replicate:
             changes.append(f"replicate {other.replicate} -> {self.replicate}")
+        if self.options != other.options:
+            changes.append(f"request options {other.options or '{}'} -> {self.options or '{}'}")
         return changes
 
 
@@ -106,9 +114,12 @@ def call_key(
     temperature: float,
     max_tokens: int,
     replicate: int | str = 1,
+    options: str = "",
 ) -> str:
     """The key of a call (see ``CallIdentity.key``)."""
-    return CallIdentity.of(base_url, model, prompt_sha256, temperature, max_tokens, replicate).key
+    return CallIdentity.of(
+        base_url, model, prompt_sha256, temperature, max_tokens, replicate, options
+    ).key
 
 
 def call_key_of_record(record: Mapping[str, Any]) -> str | None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
 
 MODEL_COLUMNS = ("model", "short_name", "active", "temperature", "max_tokens")
+REASONING_EFFORTS = ("minimal", "low", "medium", "high")
 _TRUE = {"true", "1", "yes", "y"}
 _FALSE = {"false", "0", "no", "n", ""}
 
@@ -32,7 +34,60 @@ def load_models(path: Path) -> pd.DataFrame:
     table["active"] = parse_active(table["active"], str(path))
     table["temperature"] = pd.to_numeric(table["temperature"], errors="raise").astype(float)
     table["max_tokens"] = pd.to_numeric(table["max_tokens"], errors="raise").astype(int)
+    for row in table.to_dict("records"):
+        request_options(row, str(path))  # refuse a bad reasoning or provider setting now
     return table
+
+
+def _text(value: object) -> str:
+    return (
+        "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+    )
+
+
+def request_options(row: dict, source: str = "the models CSV") -> dict:
+    """What a model's row sends besides temperature and max_tokens (OpenRouter's fields):
+
+    - ``reasoning_effort`` (minimal/low/medium/high) or ``reasoning_max_tokens``: how much a
+      reasoning model may think; its reasoning tokens share max_tokens with the answer;
+    - ``provider_order`` (providers joined by ``|``) and ``allow_fallbacks`` (true/false): pin
+      who serves the model, for reproducible runs.
+    """
+    options: dict = {}
+    model = row.get("model")
+    effort = _text(row.get("reasoning_effort")).lower()
+    budget = _optional_number(row.get("reasoning_max_tokens"))
+    if effort and effort not in REASONING_EFFORTS:
+        raise ValueError(
+            f"{source}: reasoning_effort of {model} is {effort!r}; use one of {REASONING_EFFORTS}."
+        )
+    if effort and budget is not None:
+        raise ValueError(
+            f"{source}: give {model} reasoning_effort or reasoning_max_tokens, not both."
+        )
+    if budget is not None and (budget < 1 or budget != int(budget)):
+        raise ValueError(f"{source}: reasoning_max_tokens of {model} must be a whole number >= 1.")
+    if effort:
+        options["reasoning"] = {"effort": effort}
+    elif budget is not None:
+        options["reasoning"] = {"max_tokens": int(budget)}
+    order = [p.strip() for p in _text(row.get("provider_order")).split("|") if p.strip()]
+    fallbacks = _text(row.get("allow_fallbacks")).lower()
+    if fallbacks and fallbacks not in _TRUE | _FALSE:
+        raise ValueError(f"{source}: allow_fallbacks of {model} must be true or false.")
+    provider: dict = {}
+    if order:
+        provider["order"] = order
+    if fallbacks:
+        provider["allow_fallbacks"] = fallbacks in _TRUE
+    if provider:
+        options["provider"] = provider
+    return options
+
+
+def options_text(options: dict) -> str:
+    """The canonical text of request options ('' for none): part of a call's identity."""
+    return json.dumps(options, sort_keys=True, separators=(",", ":")) if options else ""
 
 
 def active_only(table: pd.DataFrame, what: str) -> pd.DataFrame:

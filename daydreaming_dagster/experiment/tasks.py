@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from .combinations import ConceptCombination
+from .model_tables import options_text, request_options
 
 GENERATION_TASK_COLUMNS = [
     "generation_task_id",
@@ -21,6 +22,7 @@ GENERATION_TASK_COLUMNS = [
     "replicate",
     "concept_ids",
     "prompt_sha256",
+    "request_options",
 ]
 EVALUATION_TASK_COLUMNS = [
     "evaluation_task_id",
@@ -35,6 +37,7 @@ EVALUATION_TASK_COLUMNS = [
     "max_tokens",
     "replicate",
     "generation_replicate",
+    "request_options",
 ]
 
 
@@ -80,6 +83,7 @@ def build_generation_tasks(
     column a stored answer is checked against (see ``task_state``).
     """
     model_rows = list(models.itertuples(index=False))  # once, not once per combination
+    options = _options_by_model(models)
     hashes = {
         (combo.combo_id, template): prompt_sha256(combo, template) if prompt_sha256 else ""
         for combo in combinations
@@ -99,6 +103,7 @@ def build_generation_tasks(
             "replicate": r,
             "concept_ids": CONCEPT_SEPARATOR.join(combo.concept_ids),
             "prompt_sha256": hashes[(combo.combo_id, template)],
+            "request_options": options[m.model],
         }
         for combo in combinations
         for template in templates
@@ -118,6 +123,7 @@ def build_evaluation_tasks(
 ) -> pd.DataFrame:
     """generation task x evaluation template x active judge (x replicate)."""
     model_rows = list(models.itertuples(index=False))  # once, not once per generation
+    options = _options_by_model(models)
     rows = [
         {
             "evaluation_task_id": with_replicate(
@@ -134,6 +140,7 @@ def build_evaluation_tasks(
             "max_tokens": int(m.max_tokens),
             "replicate": r,
             "generation_replicate": int(getattr(g, "replicate", 1)),
+            "request_options": options[m.model],
         }
         for g in generation_tasks.itertuples(index=False)
         for template in templates
@@ -143,6 +150,12 @@ def build_evaluation_tasks(
     table = pd.DataFrame(rows, columns=EVALUATION_TASK_COLUMNS)
     _require_unique(table["evaluation_task_id"], "evaluation tasks")
     return table
+
+
+def _options_by_model(models: pd.DataFrame) -> dict[str, str]:
+    return {
+        str(row["model"]): options_text(request_options(row)) for row in models.to_dict("records")
+    }
 
 
 def _get(row: Mapping[str, Any], name: str, default: Any = None) -> Any:
@@ -163,6 +176,7 @@ class GenerationTask:
     max_tokens: int
     replicate: int
     prompt_sha256: str
+    request_options: str = ""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> GenerationTask:
@@ -175,6 +189,7 @@ class GenerationTask:
             max_tokens=int(_get(row, "max_tokens")),
             replicate=int(_get(row, "replicate", 1)),
             prompt_sha256=str(_get(row, "prompt_sha256", "")),
+            request_options=str(_get(row, "request_options", "")),
         )
 
 
@@ -190,6 +205,7 @@ class EvaluationTask:
     max_tokens: int
     replicate: int
     generation_replicate: int
+    request_options: str = ""
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> EvaluationTask:
@@ -202,6 +218,7 @@ class EvaluationTask:
             max_tokens=int(_get(row, "max_tokens")),
             replicate=int(_get(row, "replicate", 1)),
             generation_replicate=int(_get(row, "generation_replicate", 1)),
+            request_options=str(_get(row, "request_options", "")),
         )
 
     @property

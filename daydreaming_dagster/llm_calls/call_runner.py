@@ -11,6 +11,7 @@ not attempted instead of each burning its own retries. A bad request (an unknown
 stops further calls to that model only.
 """
 
+import json
 import queue
 import threading
 import time
@@ -32,7 +33,15 @@ from .slots import CallSlots
 
 
 class Client(Protocol):
-    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int): ...
+    def generate(
+        self,
+        *,
+        prompt: str,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        extra_body: dict | None = None,
+    ): ...
 
     def resolved_base_url(self) -> str: ...
 
@@ -49,6 +58,8 @@ class CallRequest:
     replicate: int | str = 1
     # What else the answer is made from, recorded beside it (see assets.partition_batches).
     made_from: Mapping[str, str] = field(default_factory=dict)
+    # Canonical JSON of what else is sent (reasoning, provider pinning); part of the call.
+    request_options: str = ""
 
 
 @dataclass(frozen=True)
@@ -226,6 +237,7 @@ class CallRunner:
             request.temperature,
             request.max_tokens,
             request.replicate,
+            request.request_options,
         )
         if not self._reuse:
             return self._call(request, key)
@@ -342,6 +354,8 @@ class CallRunner:
             return CallOutcome(request, error=exc)
         text, record = self._to_answer(answer)
         record = {**record, "replicate": request.replicate}
+        if request.request_options:
+            record["request_options"] = request.request_options
         if record.get("cost_usd") is None:
             computed = request.prices.cost(
                 record.get("prompt_tokens") or 0, record.get("completion_tokens") or 0
@@ -382,6 +396,9 @@ class CallRunner:
                         model=request.model,
                         temperature=request.temperature,
                         max_tokens=request.max_tokens,
+                        extra_body=(
+                            json.loads(request.request_options) if request.request_options else None
+                        ),
                     )
                 except LLMCallError as exc:
                     raise self._after_refusal(request, exc, gate) from None

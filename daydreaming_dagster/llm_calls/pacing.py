@@ -194,13 +194,20 @@ class RequestPacer:
 
     def clear(self, model: str) -> None:
         """A call under a quota marked exhausted by an earlier run succeeded: it is back."""
-        keys = [k for k in limiter_keys(model) if k in self._peek().get("exhausted", {})]
+        marks = self._peek().get("exhausted", {})
+        keys = [
+            key
+            for key in limiter_keys(model)
+            if key in marks and marks[key].get("noted_by") != self._invocation
+        ]
         if not keys:
-            return
+            return  # (a call already in flight when this run saw the quota go clears nothing)
 
         def change(state: dict) -> None:
             for key in keys:
-                state.get("exhausted", {}).pop(key, None)
+                entry = state.get("exhausted", {}).get(key)
+                if entry is not None and entry.get("noted_by") != self._invocation:
+                    del state["exhausted"][key]
 
         self._update(change)
 

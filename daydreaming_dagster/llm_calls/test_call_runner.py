@@ -22,7 +22,7 @@ class FakeClient:
     def resolved_base_url(self) -> str:
         return "http://fake/v1"
 
-    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int):
+    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int, **_):
         self.calls.append(prompt)
         if model in self.errors:
             raise self.errors[model]
@@ -168,7 +168,7 @@ def test_an_answer_that_cannot_be_stored_fails_its_partition_and_stays_cached(tm
 class SlowClient(FakeClient):
     """Takes a while to answer, so identical calls overlap."""
 
-    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int):
+    def generate(self, *, prompt: str, model: str, temperature: float, max_tokens: int, **_):
         time.sleep(0.2)
         return super().generate(
             prompt=prompt, model=model, temperature=temperature, max_tokens=max_tokens

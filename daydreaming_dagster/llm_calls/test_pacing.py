@@ -90,3 +90,12 @@ def test_a_successful_probe_clears_the_mark(tmp_path):
     later.clear(FREE)
     later.probe_done(FREE)
     assert later.exhaustions() == []
+
+
+def test_an_answer_in_flight_when_this_run_saw_the_quota_go_does_not_bring_it_back(tmp_path):
+    clock = Clock()
+    p = pacer(tmp_path, clock)
+    day = RateLimit(LimitScope.DAY, None, None, None, clock.now + 60, None, True)
+    p.exhaust(FREE, day)
+    p.clear(OTHER_FREE)  # answered: it was sent before the refusal
+    assert p.exhausted(FREE) is not None

@@ -109,6 +109,7 @@ class TaskStatusReader:
                 task.temperature,
                 task.max_tokens,
                 task.replicate,
+                task.request_options,
             )
         )
 
@@ -135,6 +136,7 @@ class TaskStatusReader:
             task.temperature,
             task.max_tokens,
             task.replicate_label,
+            task.request_options,
         )
         return Expected(call, {GENERATION_ANSWER: sha256_text(answer)}), prompt
 

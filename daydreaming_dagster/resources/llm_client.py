@@ -56,6 +56,7 @@ class LLMResponse:
     prompt_tokens: int | None
     completion_tokens: int | None
     total_tokens: int | None
+    reasoning_tokens: int | None
     cost_usd: float | None
     cost_source: str  # "reported" by the provider, computed from "prices", or "unknown"
     latency_s: float
@@ -205,7 +206,13 @@ class LLMClientResource(ConfigurableResource):
         return message.replace(key, "***") if key else message
 
     def generate(
-        self, *, prompt: str, model: str, temperature: float, max_tokens: int
+        self,
+        *,
+        prompt: str,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        extra_body: dict | None = None,
     ) -> LLMResponse:
         """One attempt at a chat completion; failures raise LLMCallError with their kind.
 
@@ -223,6 +230,7 @@ class LLMClientResource(ConfigurableResource):
                 messages=[{"role": "user", "content": prompt}],
                 temperature=temperature,
                 max_tokens=max_tokens,
+                extra_body=extra_body,  # e.g. OpenRouter's reasoning and provider settings
             )
         except openai.APIStatusError as exc:
             headers = dict(exc.response.headers) if exc.response is not None else {}
@@ -309,6 +317,13 @@ class LLMClientResource(ConfigurableResource):
             )
         choice = completion.choices[0]
         text = choice.message.content if choice.message else None
+        if (text is None or not text.strip()) and choice.finish_reason == "length":
+            raise LLMCallError(
+                FailureKind.EMPTY_ANSWER,
+                f"{model}: reasoning used the whole budget; raise max_tokens (reasoning tokens "
+                "share it with the answer) or lower reasoning_effort / reasoning_max_tokens in "
+                "the models CSV.",
+            )
         if text is None or not text.strip():
             raise LLMCallError(
                 FailureKind.EMPTY_ANSWER,
@@ -319,6 +334,8 @@ class LLMClientResource(ConfigurableResource):
         usage = completion.usage
         extra = (usage.model_extra or {}) if usage else {}
         cost = extra.get("cost")
+        details = getattr(usage, "completion_tokens_details", None) if usage else None
+        reasoning_tokens = getattr(details, "reasoning_tokens", None) if details else None
         return LLMResponse(
             text=text,
             requested_model=model,
@@ -328,6 +345,7 @@ class LLMClientResource(ConfigurableResource):
             prompt_tokens=usage.prompt_tokens if usage else None,
             completion_tokens=usage.completion_tokens if usage else None,
             total_tokens=usage.total_tokens if usage else None,
+            reasoning_tokens=reasoning_tokens,
             cost_usd=float(cost) if isinstance(cost, int | float) else None,
             cost_source="reported" if isinstance(cost, int | float) else "unknown",
             latency_s=round(latency, 3),
