@@ -91,11 +91,9 @@ def test_empty_answer(answer):
     assert result.score is None and "empty" in result.error
 
 
-def test_score_only_far_from_the_end_is_an_error():
+def test_score_before_a_long_breakdown_counts():
     answer = "SCORE: 7\n" + "\n".join(f"line {i}" for i in range(20))
-    result = parse_score(answer)
-    assert result.score is None
-    assert "only before the last" in result.error
+    assert parse_score(answer).score == 7.0
 
 
 def test_score_line_is_reported():
