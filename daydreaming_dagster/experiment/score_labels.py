@@ -19,7 +19,8 @@ _NOUN = r"(?:score|rating|grade|mark)"
 # Nouns that also introduce prose ("Final assessment: the response..."): a label only when a
 # plain figure follows.
 _SOFT_NOUN = r"(?:points|total|answer|verdict|evaluation|assessment|result|judge?ment)"
-_SCALE_NOTE = r"(?:\s*[(\[][^()\[\]\n]{0,20}\b10\b[^()\[\]\n]{0,12}[)\]])?"
+# "(out of 10)", "(0-10)", "(revised)"; not "(Element 6)", which names a criterion.
+_SCALE_NOTE = r"(?:\s*[(\[](?:[^()\[\]\n\d]{0,25}|[^()\[\]\n]{0,20}\b10\b[^()\[\]\n]{0,12})[)\]])?"
 _LINE_LABEL = re.compile(
     rf"^{_DECORATION}(?:(?P<qualified>{_QUALIFIER}\s+(?:(?P<soft>{_SOFT_NOUN})|{_NOUN}))"
     rf"|(?P<bare>score))\b{_SCALE_NOTE}[\s*_`]*"
@@ -108,10 +109,16 @@ def is_list_item(text: str) -> bool:
     return bool(_LIST_ITEM.match(text))
 
 
+def _labels_a_value(line: str) -> bool:
+    """A line such as "**Score:** 1", which is a score, not a heading ("### Final Score")."""
+    label = line_label(line)
+    return label is not None and bool(re.sub(r"[\s*_`#]", "", label.after))
+
+
 def _section_kind(lines: list[str], index: int) -> str:
     """'criterion', 'overall' or 'neutral' for the heading above ``lines[index]``; 'none'."""
     for line in reversed(lines[:index]):
-        if line[:1].isspace() or not _HEADING.match(line) or line_label(line):
+        if line[:1].isspace() or not _HEADING.match(line) or _labels_a_value(line):
             continue
         if _CRITERION_HEADING.search(line):
             return "criterion"

@@ -22,7 +22,7 @@ _TERM = re.compile(
     re.IGNORECASE,
 )
 _ANNOTATION = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
-_OPERATOR = re.compile(r"\s*(?:\+|×|\*|−|-(?=\s*\d))\s*")
+_OPERATOR = re.compile(r"\s*(?:\)\s*[/÷×*]|\+|×|÷|\*|−|-(?=\s*\d))\s*")
 _EQUALS = re.compile(r"\s*=\s*")
 # Markers after which the judge restates the same score in its final form (rounded, normalised).
 _CHAIN = re.compile(
