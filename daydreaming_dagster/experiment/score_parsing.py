@@ -36,6 +36,13 @@ _CLOSED_THINK = re.compile(rf"<{_TAG}>.*?</{_TAG}>", re.IGNORECASE | re.DOTALL)
 _CLOSE_THINK = re.compile(rf"</{_TAG}>", re.IGNORECASE)
 _OPEN_THINK = re.compile(rf"<{_TAG}>", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{")
+# Words showing that a later overall score replaces an earlier, different one.
+_REVISED = re.compile(
+    r"\b(?:round\w*|revis\w*|reconsider\w*|reflection|correct\w*|adjust\w*|updat\w*"
+    r"|recalculat\w*|re-?evaluat\w*|recount\w*|wait|actually|instead|chang\w*|lower\w*"
+    r"|rais\w*)\b",
+    re.IGNORECASE,
+)
 NO_SCORE = "no 'SCORE: <0-10>' line found in the answer"
 
 
@@ -50,6 +57,7 @@ class ParsedScore:
 class _Candidate:
     reading: Reading
     line: str
+    end: int  # index of the last line the candidate was read from
 
 
 def visible_answer(answer: str) -> str:
@@ -83,11 +91,10 @@ def parse_score(answer: str | None) -> ParsedScore:
         else:
             overall.append(candidate)
     if overall:
-        chosen = overall[-1]
-        return ParsedScore(chosen.reading.value, chosen.reading.error, chosen.line)
-    sentence = _from_sentences(lines, labels)
-    if sentence is not None:
-        return ParsedScore(sentence.reading.value, None, sentence.line)
+        return _decide(overall, lines)
+    sentences = _from_sentences(lines, labels)
+    if sentences:
+        return _decide(sentences, lines)
     if per_criterion:
         return ParsedScore(
             None, f"only per-criterion score lines ({per_criterion[-1][:60]!r}), no overall score"
@@ -109,22 +116,41 @@ def _labelled(lines: list[str], index: int, label: Label) -> _Candidate | None:
             if label.soft or not label.separated:
                 return None
             nothing = Reading(error="score label is followed by nothing, not a number")
-            return _Candidate(nothing, line)
+            return _Candidate(nothing, line, index)
         if not starts_with_number(following) or is_list_item(following):
             return None
         if line_label(following) is not None:
             return None
         reading, value_text = read_value(following), following
-        line = f"{line} {following.strip()}"
+        line, index = f"{line} {following.strip()}", index + 1
     if label.soft and not (reading.value is not None and is_plain_figure(clean(value_text))):
         return None
-    return _Candidate(reading, line)
+    return _Candidate(reading, line, index)
 
 
-def _from_sentences(lines: list[str], labels: dict[int, Label]) -> _Candidate | None:
-    """The last clean score stated mid-sentence ("my final score is 6"), or a ``\\boxed{}``
-    figure on the last line, for answers without any line-opening label."""
-    found = None
+def _decide(candidates: list[_Candidate], lines: list[str]) -> ParsedScore:
+    """The last candidate, unless an earlier one gives another figure and nothing says the
+    judge revised or rounded it; then the answer is ambiguous and becomes an error."""
+    chosen = candidates[-1]
+    result = ParsedScore(chosen.reading.value, chosen.reading.error, chosen.line)
+    if chosen.reading.value is None or chosen.end == len(lines) - 1:
+        return result
+    for earlier in candidates[:-1]:
+        if earlier.reading.value in (None, chosen.reading.value):
+            continue
+        if not _REVISED.search("\n".join(lines[earlier.end : chosen.end + 1])):
+            return ParsedScore(
+                None,
+                f"overall scores disagree: {earlier.line[:40]!r} and {chosen.line[:40]!r}",
+                chosen.line,
+            )
+    return result
+
+
+def _from_sentences(lines: list[str], labels: dict[int, Label]) -> list[_Candidate]:
+    """Clean scores stated mid-sentence ("my final score is 6"), or a ``\\boxed{}`` figure on
+    the last line, for answers without any line-opening label."""
+    found = []
     for index, line in enumerate(lines):
         if index in labels:
             continue
@@ -135,5 +161,5 @@ def _from_sentences(lines: list[str], labels: dict[int, Label]) -> _Candidate | 
             continue
         reading = read_value(line[end:])
         if reading.value is not None:
-            found = _Candidate(reading, line.strip())
+            found.append(_Candidate(reading, line.strip(), index))
     return found

@@ -25,11 +25,13 @@ _ANNOTATION = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])")
 _OPERATOR = re.compile(r"\s*(?:\)\s*[/÷×*]|\+|×|÷|\*|−|-(?=\s*\d))\s*")
 _EQUALS = re.compile(r"\s*=\s*")
 # Markers after which the judge restates the same score in its final form (rounded, normalised).
+_MARK = (
+    r"(?:=|≈|~|→|->|=>|⇒|,?\s*(?:i\.e\.|that\s+is|which\s+is|equivalent\s+to"
+    r"|(?:rounded|rounding|rounds|normali[sz]ed|scaled|converted)"
+    r"(?:\s+(?:up|down))?(?:\s+(?:to|as|gives|is))?))"
+)
 _CHAIN = re.compile(
-    r"\s*(?:=|≈|~|→|->|=>|⇒|,?\s*(?:i\.e\.|that\s+is|which\s+is|equivalent\s+to)"
-    r"|,?\s*(?:rounded|rounding|rounds|normali[sz]ed|scaled|converted)"
-    r"(?:\s+(?:up|down))?(?:\s+(?:to|as|gives|is))?)\s*:?,?\s*"
-    r"(?:(?:final|overall|total)?\s*score\s*[:=]?\s*)?",
+    rf"\s*(?:{_MARK}\s*:?,?\s*)+(?:(?:final|overall|total)?\s*score\s*[:=]?\s*)?",
     re.IGNORECASE,
 )
 _LIST = re.compile(rf"^\s*(?:[,;]|\s(?:and|or|&)\s)\s*{_NUMBER}|^\.\d", re.IGNORECASE)
