@@ -17,6 +17,7 @@ A wrong parse silently corrupts the results, so the reader errs towards an error
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 
 from .score_labels import (
@@ -38,9 +39,8 @@ _OPEN_THINK = re.compile(rf"<{_TAG}>", re.IGNORECASE)
 _BOXED = re.compile(r"\\boxed\{")
 # Words showing that a later overall score replaces an earlier, different one.
 _REVISED = re.compile(
-    r"\b(?:round\w*|revis\w*|reconsider\w*|reflection|correct\w*|adjust\w*|updat\w*"
-    r"|recalculat\w*|re-?evaluat\w*|recount\w*|wait|actually|instead|chang\w*|lower\w*"
-    r"|rais\w*)\b",
+    r"\b(?:round\w*|revis\w*|reconsider\w*|reflection|second\s+thought|recalculat\w*"
+    r"|re-?evaluat\w*|re-?assess\w*|recount\w*|wait|actually|mistake|corrected\s+(?:score|total))\b",
     re.IGNORECASE,
 )
 NO_SCORE = "no 'SCORE: <0-10>' line found in the answer"
@@ -75,7 +75,9 @@ def parse_score(answer: str | None) -> ParsedScore:
     """The judge's overall 0-10 score, or an error saying why there is none."""
     if answer is None or not answer.strip():
         return ParsedScore(None, "evaluation answer is empty")
-    lines = [line.rstrip() for line in visible_answer(answer).splitlines() if line.strip()]
+    # Dedented, so that an answer indented as a whole does not look like nested bullets.
+    visible = textwrap.dedent(visible_answer(answer))
+    lines = [line.rstrip() for line in visible.splitlines() if line.strip()]
     if not lines:
         return ParsedScore(None, "the answer holds only reasoning (a <think> block), no score")
     labels = {index: label for index, line in enumerate(lines) if (label := line_label(line))}

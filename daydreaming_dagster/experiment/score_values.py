@@ -73,6 +73,9 @@ def read_value(text: str) -> Reading:
     body = _LEADING.sub("", clean(text)).rstrip()
     if not body:
         return Reading(empty=True)
+    if not _TERM.match(body):
+        shown = text.strip()[:40]
+        return Reading(error=f"score label is followed by {shown!r}, not a number")
     return _read(body)
 
 
