@@ -2,16 +2,20 @@
 
 A wrong parse silently corrupts the results, so the reader errs towards an error, never a guess:
 
-- reasoning (``<think>...</think>``, or an unterminated leading ``<think>``) is dropped first;
+- reasoning (``<think>...</think>``, text before a lone ``</think>``, an unterminated
+  ``<think>``) is dropped first;
 - an overall-score label opening a line ("SCORE:", "Final score", "Total score", "Overall
   score", "Final rating", with or without a colon or markdown) is looked for in the whole
-  answer, its value on the same line or, after a bare heading, on the next line;
+  answer, its value on the same line or, after a label standing alone, on the next line; a
+  sentence such as "my final score is 6" counts only when no line opens with a label;
 - per-criterion lines ("Novelty: 1/1", an indented "- Score: 0.5" under a criterion heading)
-  never count;
-- when several overall-score lines appear, the *last* one decides (the judge's final word);
-  only when there is none does a sentence such as "my final score is 6" count;
-- within a line, a sum counts by its total and a conversion chain by its last figure, so
-  ``SCORE: 6.5 (rounded: 7)`` and ``20/3 ≈ 6.67 → 7`` give 7 (see ``score_values``).
+  never count (see ``score_labels``);
+- a sum counts by its total and a chain by its last figure, so when the judge gives both an
+  unrounded and a rounded figure the *rounded* one is taken: ``SCORE: 6.5 (rounded: 7)`` and
+  ``20/3 ≈ 6.67 → 7`` give 7 (see ``score_values``);
+- of several overall scores the last one decides when it agrees with the others, is the last
+  line of the answer, or follows words saying the judge revised or rounded its score;
+  otherwise the disagreement is an error. Scores are never averaged.
 """
 
 from __future__ import annotations
