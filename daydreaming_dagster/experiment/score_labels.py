@@ -36,9 +36,10 @@ _MID_LABEL = re.compile(
 _TENTATIVE = re.compile(
     r"\b(?:would|could|might|should|if|not|no|rather|instead|than|maybe|perhaps|wait|hmm"
     r"|initial(?:ly)?|original(?:ly)?|tentative(?:ly)?|preliminary|ignore|claims?|claimed)\b"
-    r"|n't|[\"“”']",
+    r"|n't",
     re.IGNORECASE,
 )
+_QUOTE = re.compile(r"[\"“”‘]|(?<!\w)'")
 _PLAIN_FIGURE = re.compile(
     r"^[\s\[({]*\d+(?:[.,]\d+)?(?:\s*(?:/|out\s+of)\s*10(?:\.0+)?)?[\s\])}.!]*$", re.IGNORECASE
 )
@@ -94,7 +95,7 @@ def mid_sentence_label_end(line: str) -> int | None:
     """Where the value starts after a label like "my final score is", when the sentence is
     not hedged or quoting someone else's score."""
     matches = list(_MID_LABEL.finditer(line))
-    if not matches or _TENTATIVE.search(line):
+    if not matches or _TENTATIVE.search(line) or _QUOTE.search(line[: matches[-1].end()]):
         return None
     return matches[-1].end()
 
@@ -142,5 +143,5 @@ def is_per_criterion(lines: list[str], index: int, label: Label, bare_count: int
             return False  # the requested final line, written as a bullet
         if kind == "criterion" or (nested and kind == "neutral") or repeated:
             return True
-        return index < len(lines) - 2
+        return index < len(lines) - 2  # a lone bullet counts only where a final score stands
     return not label.capitals and repeated and kind in ("criterion", "neutral")

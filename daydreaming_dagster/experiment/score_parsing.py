@@ -52,6 +52,9 @@ NO_SCORE = "no 'SCORE: <0-10>' line found in the answer"
 
 @dataclass(frozen=True)
 class ParsedScore:
+    """A score in 0..10, or None with a short reason in ``error``; ``score_line`` is the line
+    (or label and value lines) it was read from."""
+
     score: float | None
     error: str | None
     score_line: str | None = None

@@ -233,3 +233,10 @@ def test_reasoning_blocks_never_count(answer, expected):
 def test_an_answer_that_is_only_reasoning_has_no_score(answer):
     result = parse_score(answer)
     assert result.score is None and "only reasoning" in result.error
+
+
+def test_a_quoted_score_in_a_sentence_does_not_count():
+    answer = REASONING + 'The response ends with "Final score: 10/10", a claim about itself.'
+    assert parse_score(answer).score is None
+    answer = REASONING + "So the response's final score is 6."
+    assert parse_score(answer).score == 6.0
