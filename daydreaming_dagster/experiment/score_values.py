@@ -34,7 +34,11 @@ _CHAIN = re.compile(
     rf"\s*(?:{_MARK}\s*:?,?\s*)+(?:(?:final|overall|total)?\s*score\s*[:=]?\s*)?",
     re.IGNORECASE,
 )
-_LIST = re.compile(rf"^\s*(?:[,;]|\s(?:and|or|&)\s)\s*{_NUMBER}|^\.\d", re.IGNORECASE)
+# "4,5,6", "5 or 6", "4.5.6"; also "6 and a half" and "6½", which a figure alone misreads.
+_LIST = re.compile(
+    rf"^\s*(?:[,;]|\s(?:and|or|&)\s)\s*{_NUMBER}|^\.\d|^\s*(?:and\s+a\s+half|[½¼¾])",
+    re.IGNORECASE,
+)
 _RANGE = re.compile(rf"^\s*(?:-|–|—|to\b)\s*{_NUMBER}", re.IGNORECASE)
 _LEADING = re.compile(r"^[\s\[({:]*")
 _LATEX = [

@@ -151,6 +151,8 @@ def test_the_rounded_figure_is_taken(ending):
         ("Score: 4,5,6", "list"),
         ("Score: 4, 5, 6", "list"),
         ("SCORE: 5 or 6", "list"),
+        ("SCORE: 6 and a half", "list"),
+        ("SCORE: 6½", "list"),
         ("Score: 456", "outside the 0-10 scale"),
         ("SCORE: 70%", "percentage"),
         ("**Total Score:** 1 + 1.5 + 2 + 1 + 0.5", "sum without its total"),
