@@ -119,7 +119,9 @@ def _finish(term: re.Match[str], rest: str) -> Reading:
     if _RANGE.match(rest):
         return Reading(error=f"score is a range ({(shown + rest)[:40].strip()!r}), not one number")
     if _LIST.match(rest):
-        return Reading(error=f"score is a list ({(shown + rest)[:40].strip()!r}), not one number")
+        return Reading(
+            error=f"score is a list or a fraction in words ({(shown + rest)[:40].strip()!r})"
+        )
     if rest.lstrip().startswith("%"):
         return Reading(error=f"score {shown}% is a percentage, not on the 0-10 scale")
     restated = _restated(rest)
