@@ -5,6 +5,7 @@ import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pandas as pd
 from dagster import (
@@ -17,7 +18,7 @@ from dagster import (
     asset,
 )
 
-from ..experiment.call_identity import endpoint_host
+from ..experiment.call_identity import endpoint_host, sha256_text
 from ..experiment.score_parsing import parse_score
 from ..experiment.statistics import (
     consensus_high,
@@ -118,6 +119,17 @@ def parse_all(
     return table
 
 
+def summary_fingerprint(status: ExperimentStatus) -> str:
+    """The task states and answers, and the code that turns them into scores and summaries:
+    a changed parser or statistic makes the summaries out of date like a changed answer."""
+    from ..experiment import score_labels, score_parsing, score_values, statistics, summary
+
+    sources = [Path(m.__file__).read_text("utf-8") for m in (
+        score_labels, score_parsing, score_values, statistics, summary)]  # fmt: skip
+    sources.append(Path(__file__).read_text("utf-8"))
+    return sha256_text(status.fingerprint + "".join(sha256_text(s) for s in sources))
+
+
 def counts_of(status: ExperimentStatus, stage: str) -> StageCounts:
     counts = status.counts(stage)
     set_aside = (
@@ -150,7 +162,7 @@ def summary_context(
         evaluation_templates=sorted(set(evaluation_tasks["evaluation_template"])),
         generation=counts_of(status, "generation"),
         evaluation=counts_of(status, "evaluation"),
-        inputs_fingerprint=status.fingerprint,
+        inputs_fingerprint=summary_fingerprint(status),
         made_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 

@@ -252,7 +252,33 @@ def format_estimate(plan: Plan) -> str:
     aside = set_aside_line(plan.status)
     if aside:
         lines.append(aside)
+    lines += free_quota_lines(estimates)
     return "\n".join(lines)
+
+
+FREE_DAILY_QUOTAS = (50, 1000)  # OpenRouter: below / at least 10 credits purchased
+
+
+def free_quota_lines(estimates: list[ModelEstimate]) -> list[str]:
+    """How far the calls of ':free' models reach against OpenRouter's daily free quota."""
+    per_model: dict[str, int] = defaultdict(int)
+    for e in estimates:
+        if e.model.endswith(":free") and e.calls:
+            per_model[e.model] += e.calls
+    if not per_model:
+        return []
+    total = sum(per_model.values())
+    days = ", ".join(f"{-(-total // quota)} day(s) at {quota}/day" for quota in FREE_DAILY_QUOTAS)
+    lines = [
+        f"':free' models share one daily quota on OpenRouter (50 requests a day, 1000 with 10 "
+        f"credits bought) and 20 a minute: this plan needs {total} such calls ({days}):"
+    ]
+    lines += [f"  {model}: {calls}" for model, calls in sorted(per_model.items())]
+    lines.append(
+        "  A run that reaches the quota stops those models, keeps every answer, and says when "
+        "to continue."
+    )
+    return lines
 
 
 def set_aside_line(status: ExperimentStatus) -> str:

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from dagster import DagsterInstance, Definitions
 
+from ..assets.results import summary_fingerprint
 from ..definitions import build_definitions
 from ..llm_calls.failures import FailureKind
 from ..llm_calls.interrupt import stop_requested
@@ -321,7 +322,7 @@ def make_results(
     """Scores and summaries, unless they were made from exactly what is stored now."""
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
-    if not ran and results_current(layout, plan.status.fingerprint):
+    if not ran and results_current(layout, summary_fingerprint(plan.status)):
         display.results_up_to_date()
         return
     results = materialize_selection(

@@ -1,0 +1,56 @@
+"""The layers the folder names show: a module imports only from its own layer or lower ones.
+
+experiment (pure logic) -> records (files) -> llm_calls -> resources -> assets -> definitions
+-> instance (fenced Dagster internals) -> orchestration -> console -> cli
+"""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).parent
+ORDER = [
+    "experiment",
+    "records",
+    "llm_calls",
+    "resources",
+    "assets",
+    "definitions",
+    "instance",
+    "orchestration",
+    "console",
+    "cli",
+]
+RANK = {name: i for i, name in enumerate(ORDER)}
+
+
+def layer_of(path: Path) -> str:
+    parts = path.relative_to(PACKAGE).parts
+    return parts[0] if len(parts) > 1 else path.stem
+
+
+def imported_layers(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    nested = len(path.relative_to(PACKAGE).parts) > 1
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            up = node.level - (1 if nested else 0)
+            if up <= 0:  # from .x import ... inside a layer folder: the same layer
+                continue
+            found.add((node.module or "").split(".")[0])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+            "daydreaming_dagster."
+        ):
+            found.add(node.module.split(".")[1])
+    return found
+
+
+def test_no_module_imports_a_higher_layer():
+    wrong = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name.startswith("test_") or layer_of(path) not in RANK:
+            continue
+        for target in imported_layers(path):
+            if target in RANK and RANK[target] > RANK[layer_of(path)]:
+                wrong.append(f"{path.relative_to(PACKAGE)} imports {target}")
+    assert wrong == []
