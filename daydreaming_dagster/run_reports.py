@@ -114,10 +114,7 @@ def usage_by_model(folders: list[Path]) -> list[dict]:
                 row["unpriced"] += 1
             else:
                 row["cost_usd"] += float(record["cost_usd"])
-    return [
-        {"model": model, **row}
-        for model, row in sorted(totals.items())
-    ]
+    return [{"model": model, **row} for model, row in sorted(totals.items())]
 
 
 def format_cost(cost_usd: float, answers: int, unpriced: int) -> str:
