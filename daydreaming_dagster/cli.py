@@ -297,7 +297,7 @@ def judge_range_fn(defs, instance, llm):
 def print_stage_result(report, started: float) -> None:
     print(
         f"{report.label}: {report.called} called, {report.reused} reused without a call, "
-        f"{len(report.failures)} failed, ${report.charged_usd:.4f} spent "
+        f"{len(report.failures)} failed, {report.spent} spent "
         f"({time.perf_counter() - started:.1f}s)",
         flush=True,
     )
@@ -512,7 +512,7 @@ def wait_for_generation_run(instance, invocation: str, timeout_s: float = 120.0)
 def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
     import pandas as pd
 
-    from .run_reports import format_usage, usage_by_model
+    from .run_reports import format_spent, format_usage, usage_by_model
 
     print("\nSummary")
     for report in reports:
@@ -526,7 +526,7 @@ def print_summary(layout, reports, results_ok: bool, spent: float) -> None:
             print(f"    ... and {len(report.failures) - 10} more (see the run in the Dagster UI)")
         if not report.run_ok and not report.failures:
             print(f"    FAILED: {report.error}")
-    print(f"Spent in this run: ${spent:.4f}")
+    print(f"Spent in this run: {format_spent(spent, reports)}")
     print("Tokens and cost of all stored answers, per model:")
     print(format_usage(usage_by_model([layout.generation_responses, layout.evaluation_responses])))
     top_file = layout.summary / "top_responses.csv"

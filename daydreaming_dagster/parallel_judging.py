@@ -107,6 +107,7 @@ class ChunkResults:
             total.called += report.called
             total.reused += report.reused
             total.charged_usd += report.charged_usd
+            total.unpriced_calls += report.unpriced_calls
             total.failures.update(report.failures)
             total.error = total.error or report.error
         return total

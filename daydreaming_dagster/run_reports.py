@@ -24,8 +24,15 @@ class StageReport:
     called: int = 0
     reused: int = 0
     charged_usd: float = 0.0
+    # Calls whose cost nobody knows (the server reported none, the CSV gives no price).
+    unpriced_calls: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     error: str = ""
+
+    @property
+    def spent(self) -> str:
+        """What this run's calls cost, 'unknown' rather than $0 when nobody knows."""
+        return format_cost(self.charged_usd, self.called, self.unpriced_calls)
 
     @property
     def stopped_the_run(self) -> bool:
@@ -75,6 +82,8 @@ def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str
         source = metadata["source"].value if "source" in metadata else ""
         if source == "model":
             report.called += 1
+            if "cost_source" in metadata and metadata["cost_source"].value == "unknown":
+                report.unpriced_calls += 1
         else:
             report.reused += 1
         if "charged_now_usd" in metadata:
@@ -122,6 +131,13 @@ def format_cost(cost_usd: float, answers: int, unpriced: int) -> str:
     if answers and unpriced >= answers:
         return "unknown"
     return f"${cost_usd:.4f}" + ("+?" if unpriced else "")
+
+
+def format_spent(spent_usd: float, reports: list[StageReport]) -> str:
+    """The run's total spending, as ``StageReport.spent`` says it for one stage."""
+    return format_cost(
+        spent_usd, sum(r.called for r in reports), sum(r.unpriced_calls for r in reports)
+    )
 
 
 def format_usage(rows: list[dict]) -> str:

@@ -3,7 +3,13 @@ from types import SimpleNamespace
 from daydreaming_dagster.cost_estimate import ModelEstimate, Plan, format_estimate
 from daydreaming_dagster.data_layout import write_json_atomic
 from daydreaming_dagster.llm_calls.budget import Prices
-from daydreaming_dagster.run_reports import format_cost, format_usage, usage_by_model
+from daydreaming_dagster.run_reports import (
+    StageReport,
+    format_cost,
+    format_spent,
+    format_usage,
+    usage_by_model,
+)
 
 
 def write_records(folder, model, costs):
@@ -59,3 +65,14 @@ def test_the_estimate_says_no_price_for_a_model_without_prices():
     assert row.split()[-4:] == ["no", "price", "no", "price"]
     total = next(line for line in table.splitlines() if line.startswith("total"))
     assert total.endswith("no price")
+
+
+def test_a_run_whose_calls_have_no_known_cost_spent_unknown_not_zero():
+    local = StageReport("generation", called=2, unpriced_calls=2)
+    paid = StageReport("evaluation", called=3, charged_usd=0.5)
+    reused = StageReport("evaluation", reused=4)
+    assert local.spent == "unknown"
+    assert paid.spent == "$0.5000"
+    assert reused.spent == "$0.0000"  # nothing was called: nothing was spent
+    assert format_spent(0.5, [local, paid]) == "$0.5000+?"
+    assert format_spent(0.0, [local, reused]) == "unknown"

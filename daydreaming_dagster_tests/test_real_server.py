@@ -114,8 +114,9 @@ def test_daydreaming_run_on_a_real_local_model(tmp_path: Path, llama_server: Loc
     assert first.returncode == 0, first.stdout + first.stderr
     evaluations = pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv")
     assert len(evaluations) == 2  # one generation, two active evaluation templates, one judge
-    assert "generation: 1 called, 0 reused without a call, 0 failed" in first.stdout
-    assert "evaluation: 2 called, 0 reused without a call, 0 failed" in first.stdout
+    assert "generation: 1 called, 0 reused without a call, 0 failed, unknown spent" in first.stdout
+    assert "evaluation: 2 called, 0 reused without a call, 0 failed, unknown spent" in first.stdout
+    assert "Spent in this run: unknown" in first.stdout
 
     # Answers stored with the token counts the server reported, and no cost made up.
     data = project / "data"
