@@ -1,8 +1,7 @@
 """``daydreaming``: run the whole experiment with one command, or serve a mock LLM endpoint.
 
-``run`` uses the same Dagster instance as ``dagster dev`` (./dagster_home), so every step it
-takes shows up in the UI afterwards. This module only parses arguments; the work is done by
-``orchestration`` and shown by ``console``.
+``run`` uses the same Dagster instance as ``dagster dev`` (./dagster_home). This module only
+parses arguments; ``orchestration`` does the work and ``console`` shows it.
 """
 
 from __future__ import annotations
@@ -67,7 +66,7 @@ def _add_selection_flags(command: argparse.ArgumentParser) -> None:
 def _package_version() -> str:
     try:
         return version("daydreaming-dagster")
-    except PackageNotFoundError:
+    except PackageNotFoundError:  # running from a source tree that was never installed
         return "unknown"
 
 
@@ -107,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     mock.add_argument("--host", default="127.0.0.1")
     mock.add_argument("--port", type=int, default=8765)
     mock.add_argument("--latency", type=float, default=0.0, help="seconds per request")
+    commands.add_parser(
+        "local-server",
+        help="build (once) and serve llama.cpp's llama-server with a small real model",
+        add_help=False,
+    ).add_argument("rest", nargs=argparse.REMAINDER)
     mock.add_argument(
         "--free-tier",
         metavar="PER_MINUTE,PER_DAY",
@@ -160,6 +164,11 @@ def _mock_server(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["local-server"]:
+        from .local_server import main as local_server_main
+
+        return local_server_main(argv[1:], prog="daydreaming local-server")
     args = build_parser().parse_args(argv)
     if args.command == "mock-server":
         return _mock_server(args)

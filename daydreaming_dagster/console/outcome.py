@@ -8,7 +8,13 @@ from collections import Counter
 
 from ..llm_calls.failures import FailureKind
 from ..orchestration.experiment_run import RunOutcome, RunStatus
-from ..orchestration.run_reports import INTERRUPTED, StageReport, format_usage, usage_by_model
+from ..orchestration.run_reports import (
+    INTERRUPTED,
+    StageReport,
+    format_spent,
+    format_usage,
+    usage_by_model,
+)
 from .run_display import check_line
 
 SHOWN_FAILURES = 10
@@ -65,7 +71,7 @@ def print_outcome(outcome: RunOutcome) -> None:
             print(line)
         if not report.run_ok and not report.failures and report.error != INTERRUPTED:
             print(f"    FAILED: {report.error}")
-    print(f"Spent in this run: ${outcome.spent_usd:.4f}")
+    print(f"Spent in this run: {format_spent(outcome.spent_usd, outcome.reports)}")
     print("Tokens and cost of all stored answers, per model:")
     print(format_usage(usage_by_model([layout.generation_responses, layout.evaluation_responses])))
     print_best(outcome)

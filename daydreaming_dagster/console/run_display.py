@@ -66,7 +66,7 @@ class TerminalDisplay:
     def stage_finished(self, report: StageReport, seconds: float) -> None:
         self.say(
             f"{report.label}: {report.called} called, {report.reused} reused without a call, "
-            f"{len(report.failures)} failed, ${report.charged_usd:.4f} spent ({seconds:.1f}s)"
+            f"{len(report.failures)} failed, {report.spent} spent ({seconds:.1f}s)"
         )
 
     def nothing_to_do(self, stage: str) -> None:

@@ -25,6 +25,8 @@ class StageReport:
     called: int = 0
     reused: int = 0
     charged_usd: float = 0.0
+    # Calls whose cost nobody knows (the server reported none, the CSV gives no price).
+    unpriced_calls: int = 0
     failures: dict[str, str] = field(default_factory=dict)
     failure_kinds: dict[str, str] = field(default_factory=dict)  # key -> FailureKind value
     error: str = ""
@@ -32,6 +34,11 @@ class StageReport:
     def count(self, *kinds: FailureKind | str) -> int:
         wanted = {str(kind) for kind in kinds}
         return sum(1 for kind in self.failure_kinds.values() if kind in wanted)
+
+    @property
+    def spent(self) -> str:
+        """What this run's calls cost, 'unknown' rather than $0 when nobody knows."""
+        return format_cost(self.charged_usd, self.called, self.unpriced_calls)
 
     @property
     def stopped_the_run(self) -> bool:
@@ -44,6 +51,7 @@ class StageReport:
         self.called += other.called
         self.reused += other.reused
         self.charged_usd += other.charged_usd
+        self.unpriced_calls += other.unpriced_calls
         self.failures.update(other.failures)
         self.failure_kinds.update(other.failure_kinds)
         self.error = self.error or other.error
@@ -98,6 +106,8 @@ def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str
         source = metadata["source"].value if "source" in metadata else ""
         if source == "model":
             report.called += 1
+            if "cost_source" in metadata and metadata["cost_source"].value == "unknown":
+                report.unpriced_calls += 1
         else:
             report.reused += 1
         if "charged_now_usd" in metadata:
@@ -118,41 +128,67 @@ def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str
 
 
 def usage_by_model(folders: list[Path]) -> list[dict]:
-    """Answers, tokens and cost per model over every stored call record in ``folders``."""
+    """Answers, tokens and cost per model over every stored call record in ``folders``.
+
+    ``unpriced`` counts the answers whose cost is unknown (the server reported none and the
+    models CSV gives no price), so that they are never added up as $0."""
     totals: dict[str, dict] = defaultdict(
-        lambda: {"answers": 0, "prompt_tokens": 0, "completion_tokens": 0, "cost_usd": 0.0}
+        lambda: {
+            "answers": 0,
+            "prompt_tokens": 0,
+            "completion_tokens": 0,
+            "cost_usd": 0.0,
+            "unpriced": 0,
+        }
     )
-    unpriced: set[str] = set()
     for folder in folders:
         for record in read_records(folder):
-            model = str(record.get("requested_model"))
-            row = totals[model]
+            row = totals[str(record.get("requested_model"))]
             row["answers"] += 1
             row["prompt_tokens"] += int(record.get("prompt_tokens") or 0)
             row["completion_tokens"] += int(record.get("completion_tokens") or 0)
             if record.get("cost_usd") is None:
-                unpriced.add(model)
-            row["cost_usd"] += float(record.get("cost_usd") or 0.0)
-    return [
-        {"model": model, **row, "cost_known": model not in unpriced}
-        for model, row in sorted(totals.items())
-    ]
+                row["unpriced"] += 1
+            else:
+                row["cost_usd"] += float(record["cost_usd"])
+    return [{"model": model, **row} for model, row in sorted(totals.items())]
+
+
+def format_cost(cost_usd: float, answers: int, unpriced: int) -> str:
+    """'$x' when every answer's cost is known, 'unknown' when none is, '$x+?' for a mix."""
+    if answers and unpriced >= answers:
+        return "unknown"
+    return f"${cost_usd:.4f}" + ("+?" if unpriced else "")
+
+
+def format_spent(spent_usd: float, reports: list[StageReport]) -> str:
+    """The run's total spending, as ``StageReport.spent`` says it for one stage."""
+    return format_cost(
+        spent_usd, sum(r.called for r in reports), sum(r.unpriced_calls for r in reports)
+    )
 
 
 def format_usage(rows: list[dict]) -> str:
     lines = [f"  {'model':<40}{'answers':>8}{'prompt tok':>12}{'answer tok':>12}{'cost':>12}"]
     for row in rows:
-        cost = f"${row['cost_usd']:.4f}" + ("" if row["cost_known"] else "+?")
+        cost = format_cost(row["cost_usd"], row["answers"], row["unpriced"])
         lines.append(
             f"  {row['model'][:39]:<40}{row['answers']:>8}{row['prompt_tokens']:>12,}"
             f"{row['completion_tokens']:>12,}{cost:>12}"
         )
-    total_cost = sum(r["cost_usd"] for r in rows)
+    total_cost = format_cost(
+        sum(r["cost_usd"] for r in rows),
+        sum(r["answers"] for r in rows),
+        sum(r["unpriced"] for r in rows),
+    )
     lines.append(
         f"  {'total':<40}{sum(r['answers'] for r in rows):>8}"
         f"{sum(r['prompt_tokens'] for r in rows):>12,}"
-        f"{sum(r['completion_tokens'] for r in rows):>12,}{f'${total_cost:.4f}':>12}"
+        f"{sum(r['completion_tokens'] for r in rows):>12,}{total_cost:>12}"
     )
-    if any(not r["cost_known"] for r in rows):
-        lines.append("  +? some answers reported no cost and their model has no price in the CSV")
+    if any(r["unpriced"] for r in rows):
+        lines.append(
+            "  unknown / +?: answers whose cost the server did not report and whose model has no "
+            "price in the CSV (+? follows the known part)"
+        )
     return "\n".join(lines)
