@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from daydreaming_dagster.data_layout import read_records
 
 from daydreaming_dagster.local_server import (
     BUILD_HINT,
@@ -30,6 +29,7 @@ from daydreaming_dagster.local_server import (
     models_csv_row,
     running_server,
 )
+from daydreaming_dagster.records.data_layout import read_records
 
 from .conftest import SEED_CONCEPTS, make_project
 

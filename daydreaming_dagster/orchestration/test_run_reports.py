@@ -1,15 +1,15 @@
 from types import SimpleNamespace
 
-from daydreaming_dagster.cost_estimate import ModelEstimate, Plan, format_estimate
-from daydreaming_dagster.data_layout import write_json_atomic
 from daydreaming_dagster.llm_calls.budget import Prices
-from daydreaming_dagster.run_reports import (
+from daydreaming_dagster.orchestration.cost_estimate import ModelEstimate, Plan, format_estimate
+from daydreaming_dagster.orchestration.run_reports import (
     StageReport,
     format_cost,
     format_spent,
     format_usage,
     usage_by_model,
 )
+from daydreaming_dagster.records.data_layout import write_json_atomic
 
 
 def write_records(folder, model, costs):
