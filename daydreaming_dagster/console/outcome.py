@@ -107,8 +107,9 @@ def print_next_step(outcome: RunOutcome) -> None:
         print()
         for entry in outcome.quota:
             print(f"Stopped: the daily quota ran out ({entry.describe()}).")
-        models = ", ".join(sorted(outcome.calls_left)) or "none"
+        print(f"  Models under it, no longer called: {', '.join(outcome.quota_models)}.")
         left = sum(outcome.calls_left.values())
+        models = ", ".join(f"{m} {n}" for m, n in sorted(outcome.calls_left.items())) or "none"
         print(f"  {left} calls are left to make ({models}); every answer so far is stored.")
         print("  Models with quota left kept going. After the reset, continue with:")
         print(f"  {resume_command()}")

@@ -23,7 +23,7 @@ from ..assets.results import summary_fingerprint
 from ..definitions import build_definitions
 from ..llm_calls.failures import FailureKind
 from ..llm_calls.interrupt import stop_requested
-from ..llm_calls.pacing import Exhaustion
+from ..llm_calls.pacing import Exhaustion, limiter_keys
 from ..records.data_layout import DataLayout
 from ..resources.llm_client import LLMClientResource
 from .cost_estimate import Plan, estimate
@@ -79,6 +79,7 @@ class RunOutcome:
     error: str = ""
     quota: list[Exhaustion] = field(default_factory=list)
     calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
+    quota_models: list[str] = field(default_factory=list)  # the models the quotas stopped
 
     @property
     def spent_usd(self) -> float:
@@ -312,6 +313,10 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     if outcome.quota:
         left = estimate(layout, llm.resolved_base_url(), reuse=not options.force)
         outcome.calls_left = {e.model: e.calls for e in left.estimates if e.calls}
+        keys = {entry.key for entry in outcome.quota}
+        outcome.quota_models = sorted(
+            {e.model for e in left.estimates if keys & set(limiter_keys(e.model))}
+        )
     outcome.status = status_of(reports, outcome.results_ok, outcome.quota)
     return outcome
 
