@@ -11,7 +11,7 @@ from dagster import (
 )
 
 from daydreaming_dagster.orchestration.dagster_runs import materialize_selection
-from daydreaming_dagster.orchestration.experiment_run import setup_assets
+from daydreaming_dagster.orchestration.project import setup_assets
 
 
 def run_assets(

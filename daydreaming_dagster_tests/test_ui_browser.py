@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 from dagster import AssetKey, DagsterInstance
 
+from daydreaming_dagster.instance.refs import DEFAULT_RUN_COORDINATOR
+
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
 from .test_cli import seed_run_command
 
@@ -25,13 +27,13 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 BIN = Path(sys.executable).parent
 # The webserver launches runs itself (no daemon), so runs start without `dagster dev`.
-INSTANCE_YAML = """
+INSTANCE_YAML = f"""
 event_log_storage:
   module: daydreaming_dagster.instance.pooled_sqlite_event_log
   class: PooledSqliteEventLogStorage
 run_coordinator:
-  module: dagster._core.run_coordinator
-  class: DefaultRunCoordinator
+  module: {DEFAULT_RUN_COORDINATOR["module"]}
+  class: {DEFAULT_RUN_COORDINATOR["class"]}
 telemetry:
   enabled: false
 """

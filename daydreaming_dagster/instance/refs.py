@@ -16,6 +16,12 @@ NO_COMPUTE_LOGS = {
     }
 }
 
+# The coordinator that launches a run at once, with no daemon (the UI test's instance uses it).
+DEFAULT_RUN_COORDINATOR = {
+    "module": "dagster._core.run_coordinator",
+    "class": "DefaultRunCoordinator",
+}
+
 
 def instance_without_compute_logs(dagster_home: str) -> DagsterInstance:
     """The instance at ``dagster_home``, with compute-log capture switched off for the runs this

@@ -17,10 +17,9 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from dagster import DagsterInstance, Definitions
+from dagster import DagsterInstance
 
 from ..assets.results import summary_fingerprint
-from ..definitions import build_definitions
 from ..llm_calls.failures import FailureKind
 from ..llm_calls.interrupt import stop_requested
 from ..llm_calls.pacing import Exhaustion, limiter_keys
@@ -29,17 +28,14 @@ from ..resources.llm_client import LLMClientResource
 from .cost_estimate import Plan, estimate
 from .dagster_runs import (
     INVOCATION_TAG,
-    STAGES,
-    ConfigurationError,
     fail_orphaned_runs,
     materialize_selection,
     open_instance,
     ordered_keys,
-    partition_range_tags,
-    use_project_instance,
 )
 from .options import RunOptions
 from .parallel_judging import Assignment, ChunkResults, JudgingProcess, head_start_for, split_in_two
+from .project import Project, judge_range_fn, prepare, run_range, run_setup
 from .quota import quota_exhaustions
 from .run_reports import (
     INTERRUPTED,
@@ -47,7 +43,6 @@ from .run_reports import (
     StageReport,
     check_results,
     first_failure_message,
-    stage_report,
 )
 
 
@@ -58,13 +53,6 @@ class RunStatus(StrEnum):
     BUDGET = "budget"  # --max-cost refused calls
     QUOTA = "quota"  # a daily quota ran out
     INTERRUPTED = "interrupted"
-
-
-@dataclass(frozen=True)
-class Project:
-    home: Path
-    defs: Definitions
-    layout: DataLayout
 
 
 @dataclass
@@ -106,63 +94,6 @@ class RunDisplay(Protocol):
     def nothing_to_do(self, stage: str) -> None: ...
 
     def results_up_to_date(self) -> None: ...
-
-
-def prepare(options: RunOptions) -> Project:
-    """Load .env, choose the instance, and build the definitions for this selection."""
-    from dotenv import find_dotenv, load_dotenv
-
-    load_dotenv(find_dotenv(usecwd=True), override=False)
-    home = use_project_instance(options.dagster_home)
-    defs = build_definitions(
-        data_root=options.data_root,
-        experiment_config=options.selection.experiment_config(),
-        llm=LLMClientResource(reuse_stored_responses=not options.force),
-    )
-    layout = defs.resources["data_paths"].layout
-    if not layout.raw.exists():
-        raise ConfigurationError(f"No raw data at {layout.raw}: run this from the repository root.")
-    return Project(home, defs, layout)
-
-
-SETUP_ASSETS_GROUPS = ("raw_data", "task_definitions")
-
-
-def setup_assets(defs: Definitions) -> list[str]:
-    """The setup assets, from the definitions: every asset of the raw-data and task groups."""
-    graph = defs.resolve_asset_graph()
-    return sorted(
-        key.to_user_string()
-        for key in graph.get_all_asset_keys()
-        if graph.get(key).group_name in SETUP_ASSETS_GROUPS
-    )
-
-
-def run_setup(defs: Definitions, instance: DagsterInstance):
-    return materialize_selection(defs, instance, setup_assets(defs))
-
-
-def run_range(
-    defs: Definitions,
-    instance: DagsterInstance,
-    stage: str,
-    ordered: list[str],
-    llm: LLMClientResource,
-    extra_tags: dict[str, str] | None = None,
-) -> StageReport:
-    """One batch run over the partition range from ``ordered[0]`` to ``ordered[-1]`` (partitions
-    in the range that are already done are skipped by the assets)."""
-    selection = STAGES[stage][0]
-    tags = {**partition_range_tags(ordered[0], ordered[-1]), **(extra_tags or {})}
-    result = materialize_selection(
-        defs, instance, selection, tags=tags, resources={**defs.resources, "llm": llm}
-    )
-    return stage_report(stage, result, selection[1])
-
-
-def judge_range_fn(defs: Definitions, instance: DagsterInstance, llm: LLMClientResource):
-    """``keys -> StageReport`` for one evaluation chunk (see parallel_judging)."""
-    return lambda keys: run_range(defs, instance, "evaluation", keys, llm)
 
 
 def responses_folder(layout: DataLayout, stage: str) -> Path:

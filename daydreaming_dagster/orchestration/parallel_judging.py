@@ -150,7 +150,7 @@ def _judging_main(
 ) -> None:
     """Body of the judging process: judge chunks from the front, then write what happened."""
     from .dagster_runs import open_instance, wait_for_generation_run
-    from .experiment_run import judge_range_fn, prepare
+    from .project import judge_range_fn, prepare
 
     exit_with_parent(parent_pid)
     # Ctrl-C reaches both processes; this one winds down quietly, the main one tells the user.
