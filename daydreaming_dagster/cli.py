@@ -21,10 +21,9 @@ def _csv_list(text: str) -> list[str]:
 
 
 def _positive(text: str) -> float:
-    value = float(text)
-    if value <= 0:
+    if float(text) <= 0:
         raise argparse.ArgumentTypeError("expected a number above 0")
-    return value
+    return float(text)
 
 
 def _add_selection_flags(command: argparse.ArgumentParser) -> None:
@@ -152,8 +151,7 @@ def _on_interrupt(signum, frame) -> None:
 
 
 def _mock_server(args: argparse.Namespace) -> int:
-    from .mock_free_tier import FreeTier
-    from .mock_llm_server import run_mock_server
+    from .mock_server import FreeTier, run_mock_server
 
     tier = None
     if args.free_tier:

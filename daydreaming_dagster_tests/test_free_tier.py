@@ -10,8 +10,8 @@ from collections import Counter
 
 import pytest
 
-from daydreaming_dagster.mock_free_tier import FreeTier
 from daydreaming_dagster.mock_llm_server import OUTCOME_ANSWER, MockLLMServer
+from daydreaming_dagster.mock_server import FreeTier
 
 from .conftest import SEED_CONCEPTS, make_project
 from .test_cli import BIN, run

@@ -26,8 +26,8 @@ from ..llm_calls.call_runner import CallRequest
 from ..records.data_layout import text_path, write_text_atomic
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource, prompt_digest
+from .call_setup import make_runner
 from .llm_prompts_responses import LLM_POOL
-from .partition_batches import make_runner
 from .validity_checks import result_from_problems
 
 FULL_LOOP = "full_loop"

@@ -34,15 +34,9 @@ from ..records.data_layout import text_path
 from ..records.task_status import GENERATION_ANSWER, TaskStatusReader, not_ready_reason
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
-from .partition_batches import (
-    CallSpec,
-    GenerationWatch,
-    PartitionFailure,
-    PlannedCall,
-    Stage,
-    WaitForGeneration,
-    materialize_stage,
-)
+from .batch_stage import CallSpec, PartitionFailure, PlannedCall, Stage, WaitForGeneration
+from .generation_watch import GenerationWatch
+from .partition_batches import materialize_stage
 from .partitions import evaluation_tasks_partitions, generation_tasks_partitions
 from .validity_checks import concept_texts, template_texts
 

@@ -18,7 +18,7 @@ from dagster import (
     materialize,
 )
 
-from ..assets.partition_batches import PID_TAG, run_process_alive
+from ..assets.generation_watch import PID_TAG, run_process_alive
 from ..instance.refs import instance_without_compute_logs
 
 # The command prints what matters itself; Dagster's own console lines (and its stack traces of

@@ -79,7 +79,7 @@ def run_range(
     result = materialize_selection(
         defs, instance, selection, tags=tags, resources={**defs.resources, "llm": llm}
     )
-    return stage_report(stage, result, selection[1])
+    return stage_report(stage, result)
 
 
 def judge_range_fn(defs: Definitions, instance: DagsterInstance, llm: LLMClientResource):

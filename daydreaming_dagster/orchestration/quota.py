@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..assets.partition_batches import make_pacer
+from ..assets.call_setup import make_pacer
 from ..llm_calls.pacing import Exhaustion
 from ..llm_calls.slots import default_slots_root
 from ..resources.llm_client import LLMClientResource, LLMConfigurationError

@@ -7,8 +7,9 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from dagster import AssetKey, ExecuteInProcessResult
+from dagster import ExecuteInProcessResult
 
+from ..assets.batch_stage import read_tally
 from ..llm_calls.failures import STOPS_THE_RUN, FailureKind
 from ..records.data_layout import read_records
 
@@ -95,35 +96,20 @@ def first_failure_message(result: ExecuteInProcessResult) -> str:
     return "run failed"
 
 
-def stage_report(label: str, result: ExecuteInProcessResult, response_asset: str) -> StageReport:
-    """Counts and failures from the run's events (per-partition metadata and Failure metadata)."""
+def stage_report(label: str, result: ExecuteInProcessResult) -> StageReport:
+    """What a batch run did, from the tally its step wrote when it ended (see
+    assets.batch_stage.Tally), and why it failed when it did."""
     report = StageReport(label, run_ok=result.success)
-    for event in result.get_asset_materialization_events():
-        if event.asset_key != AssetKey(response_asset):
-            continue
-        metadata = event.event_specific_data.materialization.metadata
-        report.materialized += 1
-        source = metadata["source"].value if "source" in metadata else ""
-        if source == "model":
-            report.called += 1
-            if "cost_source" in metadata and metadata["cost_source"].value == "unknown":
-                report.unpriced_calls += 1
-        else:
-            report.reused += 1
-        if "charged_now_usd" in metadata:
-            report.charged_usd += float(metadata["charged_now_usd"].value)
-    for event in result.all_events:
-        if not event.is_step_failure:
-            continue
-        data = event.event_specific_data.user_failure_data
-        if data is not None and "failures" in data.metadata:
-            report.failures.update(data.metadata["failures"].value)
-            if "failure_kinds" in data.metadata:
-                report.failure_kinds.update(data.metadata["failure_kinds"].value)
+    tally = read_tally(result.run_id)
+    if tally is not None:
+        report.called, report.reused = tally.called, tally.reused
+        report.materialized = tally.called + tally.reused
+        report.charged_usd, report.unpriced_calls = tally.charged_usd, tally.unpriced_calls
+        report.failures, report.failure_kinds = dict(tally.failures), dict(tally.failure_kinds)
     if not result.success:
         report.error = first_failure_message(result)
-        if report.error.startswith("interrupted") or "InterruptedError" in report.error:
-            report.error = INTERRUPTED
+    if (tally is not None and tally.interrupted) or "InterruptedError" in report.error:
+        report.error = INTERRUPTED
     return report
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import openai
 import pytest
 
-from daydreaming_dagster.mock_llm_server import Fault, MockLLMServer, judge_score
+from daydreaming_dagster.mock_server import Fault, MockLLMServer, judge_score
 
 MODEL = "mock/generator-small"
 JUDGE_MODEL = "mock/judge"
