@@ -103,3 +103,66 @@ def test_no_import_cycle():
         if node not in state:
             cycle = visit(node)
             assert cycle is None, " -> ".join(cycle or [])
+
+
+def production_modules() -> list[Path]:
+    return [p for p in PACKAGE.rglob("*.py") if not p.name.startswith("test_")]
+
+
+def test_small_modules_and_a_thin_command_line():
+    long = {
+        str(p.relative_to(PACKAGE)): n
+        for p in production_modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > 450
+    }
+    assert long == {}
+    assert len((PACKAGE / "cli.py").read_text(encoding="utf-8").splitlines()) <= 200
+
+
+def test_private_dagster_apis_only_in_the_instance_folder():
+    found = set()
+    for path in PACKAGE.parent.glob("*/**/*.py"):
+        if ".venv" in path.parts:
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            if any(name.startswith("dagster._") for name in names):
+                found.add(path.parent.relative_to(PACKAGE.parent).as_posix())
+    assert found <= {"daydreaming_dagster/instance"}
+
+
+def test_dagster_is_bounded_and_every_import_is_declared():
+    import sys
+    import tomllib
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = project["project"]["dependencies"] + project["dependency-groups"]["dev"]
+    names = {
+        d.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
+        for d in declared
+    }
+    assert any(d.replace(" ", "").startswith("dagster>=") and "<" in d for d in declared)
+    # import name -> distribution name, where they differ
+    distributions = {"dotenv": "python-dotenv", "yaml": "pyyaml", "inspect_ai": "inspect-ai"}
+    local = {"daydreaming_dagster", "benchmarks", "measure", "mock_endpoint", "report",
+             "temp_project", "inspect_workload"}  # fmt: skip
+    missing = set()
+    for folder in ("daydreaming_dagster", "daydreaming_dagster_tests", "benchmarks"):
+        for path in (PACKAGE.parent / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                    top = [node.module.split(".")[0]]
+                elif isinstance(node, ast.Import):
+                    top = [alias.name.split(".")[0] for alias in node.names]
+                else:
+                    continue
+                for name in top:
+                    if name in sys.stdlib_module_names or name in local:
+                        continue
+                    if distributions.get(name, name).lower().replace("_", "-") not in names:
+                        missing.add(name)
+    assert missing == set()
