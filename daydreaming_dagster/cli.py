@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
@@ -140,16 +139,6 @@ def options_from(args: argparse.Namespace):
     )
 
 
-def _on_interrupt(signum, frame) -> None:
-    """First Ctrl-C: start no new call, let the run wind down and report. Second: leave now."""
-    from .llm_calls.interrupt import request_stop, stop_requested
-
-    if stop_requested():
-        os._exit(130)
-    request_stop()
-    print("\nStopping: no new call will start (Ctrl-C again to quit at once)...", flush=True)
-
-
 def _mock_server(args: argparse.Namespace) -> int:
     from .mock_server import FreeTier, run_mock_server
 
@@ -171,8 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "mock-server":
         return _mock_server(args)
     from .console.commands import estimate_command, run_command
+    from .llm_calls.interrupt import stop_on_sigint
 
-    signal.signal(signal.SIGINT, _on_interrupt)
+    stop_on_sigint("\nStopping: no new call will start (Ctrl-C again to quit at once)...")
     try:
         if args.command == "run":
             return run_command(options_from(args))

@@ -16,7 +16,7 @@ from collections import Counter
 
 import pytest
 
-from daydreaming_dagster.mock_llm_server import OUTCOME_ANSWER, Fault
+from daydreaming_dagster.mock_llm_server import Fault
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
 from .test_cli import BIN, run
@@ -44,11 +44,7 @@ def test_hung_first_attempts_are_retried_after_the_request_timeout(project, mock
     assert result.returncode == 0, result.stdout + result.stderr
     assert elapsed <= 120
     assert mock_llm.pending_faults == 0
-    answered = {
-        (e.request.model, e.request.prompt)
-        for e in mock_llm.exchanges
-        if e.outcome == OUTCOME_ANSWER
-    }
+    answered = {(r.model, r.prompt) for r in mock_llm.answered_requests()}
     assert len(answered) == 30 + 120  # every answer
 
 
@@ -115,11 +111,7 @@ def test_ctrl_c_stops_within_seconds_and_the_rerun_repeats_no_call(project, mock
     mock_llm.latency_s = 0.0
     again = run(project, mock_llm, DAYDREAMING, *PAIR_RUN)
     assert again.returncode == 0, again.stdout + again.stderr
-    answered = [
-        (e.request.model, e.request.prompt)
-        for e in mock_llm.exchanges
-        if e.outcome == OUTCOME_ANSWER
-    ]
+    answered = [(r.model, r.prompt) for r in mock_llm.answered_requests()]
     assert [call for call, n in Counter(answered).items() if n > 1] == []
 
 

@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from daydreaming_dagster.mock_llm_server import OUTCOME_ANSWER, MockLLMServer
+from daydreaming_dagster.mock_llm_server import MockLLMServer
 from daydreaming_dagster.mock_server import FreeTier
 
 from .conftest import SEED_CONCEPTS, make_project
@@ -53,10 +53,6 @@ def test_a_daily_quota_stops_the_free_models_and_the_next_day_finishes(
     tier.new_day()
     second = run(project, free_tier_server, daydreaming, *PAIR_RUN)
     assert second.returncode == 0, second.stdout + second.stderr
-    answered = [
-        (exchange.request.model, exchange.request.prompt)
-        for exchange in free_tier_server.exchanges
-        if exchange.outcome == OUTCOME_ANSWER
-    ]
+    answered = [(r.model, r.prompt) for r in free_tier_server.answered_requests()]
     assert [call for call, n in Counter(answered).items() if n > 1] == []
     assert len(answered) == 30 + 120  # every task answered exactly once over the two days

@@ -31,7 +31,12 @@ from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..experiment.validity import find_leaks, late_models, load_leak_phrases
 from ..llm_calls.budget import Prices
 from ..records.data_layout import text_path
-from ..records.task_status import GENERATION_ANSWER, TaskStatusReader, not_ready_reason
+from ..records.task_status import (
+    GENERATION_ANSWER,
+    GenerationStatus,
+    TaskStatusReader,
+    not_ready_reason,
+)
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
 from .batch_stage import CallSpec, PartitionFailure, PlannedCall, Stage, WaitForGeneration
@@ -261,11 +266,23 @@ def evaluation_llm(
     reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
     watch = GenerationWatch(context.instance, AssetKey("generation_response"))
     forced = not llm.reuse_stored_responses
+    # Each generation is judged by several partitions: once its answer is done it is read once.
+    # (Were it replaced later by another run, the judgements made from this reading record the
+    # old answer's hash and are stale, never counted.)
+    done: dict[str, GenerationStatus] = {}
+
+    def generation_status(generation_id: str) -> GenerationStatus:
+        if generation_id in done:
+            return done[generation_id]
+        status = reader.generation(task_for(generations, generation_id, "generation_tasks.csv"))
+        if status.decision.done and not forced:
+            done[generation_id] = status
+        return status
 
     def plan(key: str) -> PlannedCall:
         task = task_for(tasks, key, "evaluation_tasks.csv")
         generation_id = task.generation_task_id
-        generation = reader.generation(task_for(generations, generation_id, "generation_tasks.csv"))
+        generation = generation_status(generation_id)
         if not generation.decision.done or forced:
             # A run in progress is producing it (or, forced, replacing it): wait for that answer.
             if watch.in_flight(generation_id):

@@ -109,28 +109,26 @@ def materialize_stage(
         if call_models
         else None
     )
-    interrupted = False
     try:
         yield from _process(context, stage, llm, runner, keys, known, tally, progress)
-        tally.interrupted = stop_requested()
     except DagsterExecutionInterruptedError:
         # Ctrl-C: no new call starts; answers already on their way are waited for a little
         # while and stored, then the step ends (the next run continues from there).
         request_stop()
-        interrupted = tally.interrupted = True
         if runner is not None:
             yield from _wind_down(context, stage, runner, tally)
     except GeneratorExit:
         request_stop()
         raise
     finally:
+        tally.interrupted = stop_requested()
         if runner is not None:
-            runner.close(wait=not (interrupted or stop_requested()))
+            runner.close(wait=not tally.interrupted)
             for warning in runner.price_warnings:
                 context.log.warning(warning)
         if PID_TAG in context.run.tags:  # started by the daydreaming command, which reads it
             tally.write(context.run.run_id)
-    if interrupted or stop_requested():
+    if tally.interrupted:
         raise Failure(
             description=f"interrupted: {tally.finished - len(tally.failures)} of {tally.total} "
             f"{stage.label} partitions are stored; run the same selection again to continue.",

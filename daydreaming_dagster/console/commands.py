@@ -61,7 +61,7 @@ def estimate_command(options: RunOptions) -> int:
     from ..orchestration.run_reports import first_failure_message
 
     try:
-        _project, setup, plan = estimate_only(options)
+        setup, plan = estimate_only(options)
     except (ConfigurationError, ValueError, FileNotFoundError) as exc:
         return _fail(str(exc))
     if plan is None:

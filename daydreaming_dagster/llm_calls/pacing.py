@@ -27,7 +27,7 @@ from pathlib import Path
 
 from filelock import FileLock
 
-from .rate_limits import LimitScope, RateLimit
+from .rate_limits import RateLimit
 
 FREE_GROUP = "group:free-models"
 FREE_SUFFIX = ":free"
@@ -267,7 +267,3 @@ def wait_until(moment: float, stopped: Callable[[], bool], clock=time.time) -> b
         if stopped():
             return False
         time.sleep(min(SLEEP_STEP_S, left))
-
-
-def scope_of(limit: RateLimit | None) -> LimitScope:
-    return limit.scope if limit is not None else LimitScope.UNKNOWN

@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..experiment.model_tables import load_models, price_table
 from ..experiment.task_state import TaskState, decide
-from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
+from ..experiment.tasks import GenerationTask, evaluation_tasks_by_id, generation_tasks_by_id
 from ..llm_calls.budget import Prices, estimated_prompt_tokens
 from ..llm_calls.response_cache import ResponseCache
 from ..records.data_layout import DataLayout, read_records
@@ -140,7 +140,7 @@ def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
         reader, generation_tasks_by_id(generation), evaluation_tasks_by_id(evaluation)
     )
     est = _Estimator(layout, reader, reuse)
-    prompt_chars = _generation_prompt_chars(layout)
+    prompt_sizes = _PromptSizes(layout)
     new_answers: dict[str, str | None] = {}  # generation -> the answer the run will store
     for key, g in status.generations.items():
         e = est.entry("generation", g.task.model)
@@ -153,8 +153,7 @@ def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
         call = g.expected.call.key
         hit = est.cache.get(call) if reuse else None
         new_answers[key] = hit.text if hit is not None else None
-        tokens = max(1, prompt_chars.get(key, 0) // 4)
-        est.count(e, "generation", call, tokens, g.task.max_tokens)
+        est.count(e, "generation", call, prompt_sizes.tokens(g.task), g.task.max_tokens)
     for v in status.evaluations.values():
         e = est.entry("evaluation", v.task.model)
         e.tasks += 1
@@ -181,30 +180,33 @@ def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
     return Plan(estimates, status, reuse, calls)
 
 
-def _generation_prompt_chars(layout: DataLayout) -> dict[str, int]:
-    """Prompt length per generation task, from the rendered prompts the setup step knows.
+class _PromptSizes:
+    """Estimated prompt tokens of the generations that need a call, rendered as the generation step
+    renders them (the task table holds only each prompt's hash). Nothing is read or rendered
+    when every generation is done, as on a re-run."""
 
-    The task table holds only each prompt's hash; the prompt text is rendered from the
-    combinations and templates, exactly as the generation step renders it."""
-    from ..experiment.prompts import concepts_by_combo, generation_prompt_text
+    def __init__(self, layout: DataLayout):
+        self._layout = layout
+        self._sizes: dict[tuple[str, str], int] = {}
+        self._inputs: tuple[dict, dict] | None = None
 
-    tasks = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
-    combos = pd.read_csv(layout.tasks / "content_combinations.csv", keep_default_na=False)
-    names = set(tasks["generation_template"])
-    templates = {
-        name: (layout.generation_templates_dir / f"{name}.txt").read_text(encoding="utf-8")
-        for name in names
-    }
-    concepts = concepts_by_combo(combos)
-    rendered: dict[tuple[str, str], int] = {}
-    chars = {}
-    for task in tasks.itertuples(index=False):
-        pair = (str(task.combo_id), str(task.generation_template))
-        if pair not in rendered:
-            text = generation_prompt_text(templates, pair[1], concepts[pair[0]])
-            rendered[pair] = len(text)
-        chars[str(task.generation_task_id)] = rendered[pair]
-    return chars
+    def tokens(self, task: GenerationTask) -> int:
+        from ..experiment.prompts import concepts_by_combo, generation_prompt_text
+
+        pair = (task.combo_id, task.template)
+        if pair not in self._sizes:
+            if self._inputs is None:
+                combos = pd.read_csv(
+                    self._layout.tasks / "content_combinations.csv", keep_default_na=False
+                )
+                self._inputs = ({}, concepts_by_combo(combos))
+            templates, concepts = self._inputs
+            if task.template not in templates:
+                path = self._layout.generation_templates_dir / f"{task.template}.txt"
+                templates[task.template] = path.read_text(encoding="utf-8")
+            text = generation_prompt_text(templates, task.template, concepts[task.combo_id])
+            self._sizes[pair] = estimated_prompt_tokens(text)
+        return self._sizes[pair]
 
 
 def _usd(value: float | None) -> str:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from dagster import DagsterInstance
 
-from ..assets.results import summary_fingerprint
+from ..assets.results import CONTEXT_FILE, summary_fingerprint
 from ..llm_calls.failures import FailureKind
 from ..llm_calls.interrupt import stop_requested
 from ..llm_calls.pacing import Exhaustion, limiter_keys
@@ -132,7 +132,6 @@ def prepare_results() -> None:
 def results_current(layout: DataLayout, fingerprint: str) -> bool:
     """Whether the scores and summaries were made from exactly the task states and answers
     there are now (their recorded fingerprint, see records.task_status), not from others."""
-    from ..assets.results import CONTEXT_FILE
     from ..experiment.summary_context import SummaryContext
 
     if not (layout.parsing / "parsed_scores.csv").exists():
@@ -271,12 +270,13 @@ def make_results(
         outcome.error = first_failure_message(results)
 
 
-def estimate_only(options: RunOptions) -> tuple[Project, Any, Plan]:
-    """Setup, then the plan of what a run would do (no model is called)."""
+def estimate_only(options: RunOptions) -> tuple[Any, Plan | None]:
+    """Setup, then the plan of what a run would do (no model is called); no plan when setup
+    failed."""
     project = prepare(options)
     with open_instance() as instance:
         setup = run_setup(project.defs, instance)
     if not setup.success:
-        return project, setup, None  # type: ignore[return-value]
+        return setup, None
     llm = options.llm()
-    return project, setup, estimate(project.layout, llm.resolved_base_url(), not options.force)
+    return setup, estimate(project.layout, llm.resolved_base_url(), not options.force)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..llm_calls.interrupt import request_stop, stop_requested
+from ..llm_calls.interrupt import stop_on_sigint, stop_requested
 from .options import RunOptions
 from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
@@ -154,7 +153,7 @@ def _judging_main(
 
     exit_with_parent(parent_pid)
     # Ctrl-C reaches both processes; this one winds down quietly, the main one tells the user.
-    signal.signal(signal.SIGINT, _quiet_interrupt)
+    stop_on_sigint()
     try:
         project = prepared or prepare(options)
         llm = options.llm(Path(ledger) if ledger else None)
@@ -166,12 +165,6 @@ def _judging_main(
         write_report(Path(report_path), results.merged())
     except KeyboardInterrupt:
         os._exit(130)
-
-
-def _quiet_interrupt(signum: int, frame: Any) -> None:
-    if stop_requested():
-        os._exit(130)
-    request_stop()
 
 
 class JudgingProcess:

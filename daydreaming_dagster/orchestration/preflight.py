@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..experiment.call_identity import endpoint_host
 from ..experiment.model_tables import active_only, load_models
 from ..experiment.summary_context import is_local_host
 from ..records.data_layout import DataLayout
@@ -46,12 +47,6 @@ def active_models(layout: DataLayout) -> dict[str, dict[str, Any]]:
         for row in active_only(load_models(path), what).to_dict("records"):
             rows[str(row["model"])] = row
     return rows
-
-
-def _host(llm: LLMClientResource) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(llm.resolved_base_url()).netloc
 
 
 def list_models(llm: LLMClientResource) -> tuple[list[dict[str, Any]] | None, str]:
@@ -107,7 +102,7 @@ def compare_listing(row: dict[str, Any], listed: dict[str, Any]) -> list[str]:
 def preflight(llm: LLMClientResource, layout: DataLayout) -> Preflight:
     result = Preflight()
     url = llm.resolved_base_url()
-    local = is_local_host(_host(llm))
+    local = is_local_host(endpoint_host(url))
     try:
         llm.ensure_api_key()
     except LLMConfigurationError as exc:

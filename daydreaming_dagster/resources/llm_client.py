@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     import openai
     from openai.types.chat import ChatCompletion
 
+from ..experiment.call_identity import endpoint_host
 from ..experiment.summary_context import is_local_host
 from ..llm_calls.failures import FailureKind, LLMCallError, RetryPolicy, kind_for_status
 from ..llm_calls.rate_limits import RateLimit, is_rate_limit_body, parse_rate_limit
@@ -160,7 +161,7 @@ class LLMClientResource(ConfigurableResource):
     def ensure_api_key(self) -> str:
         """The key, or an error that says how to set it. Called before any request is built."""
         key = os.environ.get(API_KEY_ENV, "").strip()
-        if not key and is_local_host(urlsplit(self.resolved_base_url()).netloc):
+        if not key and is_local_host(endpoint_host(self.resolved_base_url())):
             return "local"  # a server on this machine or network: any key will do
         if not key:
             raise LLMConfigurationError(
