@@ -61,6 +61,15 @@ def _add_selection_flags(command: argparse.ArgumentParser) -> None:
     )
 
 
+WORKERS_HELP = "split the calls into N runs on Dagster's run queue and launcher (default 1)"
+
+
+def _workers(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of workers, 1 or more: {text!r}")
+    return int(text)
+
+
 def _package_version() -> str:
     try:
         return version("daydreaming-dagster")
@@ -93,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="longest wait for one answer before the attempt is retried (default 600)",
     )
+    run.add_argument("--workers", type=_workers, default=1, metavar="N", help=WORKERS_HELP)
     estimate = commands.add_parser(
         "estimate",
         help="print the calls, tokens and cost a run would take, without calling any model",
@@ -136,6 +146,7 @@ def options_from(args: argparse.Namespace):
         max_cost_usd=getattr(args, "max_cost", None),
         calibrate=getattr(args, "calibrate", False),
         request_timeout_s=getattr(args, "request_timeout", None),
+        workers=getattr(args, "workers", 1),
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dagster import (
     Definitions,
+    define_asset_job,
     in_process_executor,
     load_asset_checks_from_modules,
     load_assets_from_modules,
@@ -30,6 +31,23 @@ from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results, calibration]
 
+# Named jobs for the stages that `daydreaming run --workers N` hands to Dagster's run queue (and
+# that the UI's launchpad offers): each run over a partition range of one stage.
+JOBS = [
+    define_asset_job(
+        "generate",
+        selection=["generation_prompt", "generation_response"],
+        partitions_def=partitions.generation_tasks_partitions,
+        description="Generation prompts and answers for a range of generation partitions.",
+    ),
+    define_asset_job(
+        "judge",
+        selection=["evaluation_prompt", "evaluation_response"],
+        partitions_def=partitions.evaluation_tasks_partitions,
+        description="Judge prompts and answers for a range of evaluation partitions.",
+    ),
+]
+
 
 def build_definitions(
     data_root: str = "data",
@@ -40,6 +58,7 @@ def build_definitions(
     return Definitions(
         assets=load_assets_from_modules(ASSET_MODULES),
         asset_checks=load_asset_checks_from_modules([validity_checks, calibration]),
+        jobs=JOBS,
         # One process per run: a subprocess per step costs seconds of imports on small machines,
         # and the steps here are file I/O or waiting on an HTTP API.
         executor=in_process_executor,

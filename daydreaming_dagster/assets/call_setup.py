@@ -13,11 +13,13 @@ from dagster import Failure
 from ..experiment.call_identity import sha256_text
 from ..llm_calls.budget import CostBudget, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
+from ..llm_calls.database_limits import DatabaseStateStore, database
 from ..llm_calls.failures import LLMCallError
 from ..llm_calls.pacing import RequestPacer
 from ..llm_calls.response_cache import ResponseCache
 from ..llm_calls.slots import CallSlots, default_slots_root
 from ..records.data_layout import record_path, text_path, write_json_atomic, write_text_atomic
+from ..records.postgres_url import postgres_url
 from ..resources.llm_client import (
     LLMClientResource,
     LLMConfigurationError,
@@ -46,16 +48,33 @@ def store_answer(folder: Path, outcome: CallOutcome) -> None:
 
 
 def make_pacer(llm: LLMClientResource, slots_root: Path, rates: dict[str, int]) -> RequestPacer:
-    """Request rates and quotas for this endpoint and key, shared by every process."""
+    """Request rates and quotas for this endpoint and key, shared by every process (by every
+    machine, through the database, when the instance is on PostgreSQL)."""
     account = sha256_text(llm.ensure_api_key())[:16]  # per account; never the key itself
+    url = postgres_url()
+    state = (
+        DatabaseStateStore(database(url), f"{slots_root.name}/{account}")
+        if url
+        else slots_root / f"limits-{account}.json"
+    )
     return RequestPacer(
-        slots_root / f"limits-{account}.json",
+        state,
         llm.invocation or uuid.uuid4().hex,
         rates,
         window_s=llm.rate_limit_window_s,
         free_group_limit=llm.free_models_requests_per_minute,
         free_group_active=is_openrouter(llm.resolved_base_url()),
     )
+
+
+def database_pools(slots_root: Path):
+    """Slot pools in the PostgreSQL database when the instance uses one (limits then hold on
+    every machine), else None: lock files under ``slots_root``."""
+    url = postgres_url()
+    if not url:
+        return None
+    db = database(url)
+    return lambda name, limit: db.pool(f"{slots_root.name}/{name}", limit)
 
 
 def make_runner(
@@ -87,7 +106,9 @@ def make_runner(
         llm,
         to_answer,
         cache=ResponseCache(cache_root),
-        slots=CallSlots(slots_root, llm.max_concurrent_per_endpoint, limits),
+        slots=CallSlots(
+            slots_root, llm.max_concurrent_per_endpoint, limits, pool=database_pools(slots_root)
+        ),
         policy=llm.retry_policy(),
         budget=(
             SharedCostBudget(Path(llm.budget_ledger), llm.max_cost_usd)

@@ -9,6 +9,10 @@ import time
 from dagster import AssetKey, DagsterInstance, DagsterRun
 
 PID_TAG = "daydreaming/cli_pid"
+# On runs that `daydreaming run --workers N` queued: they run in processes of their own (started
+# by the run launcher), so no command's pid says whether they are alive; the tag asks their step
+# to leave its tally for the command.
+WORKER_TAG = "daydreaming/worker"
 
 
 def run_process_alive(run: DagsterRun) -> bool:

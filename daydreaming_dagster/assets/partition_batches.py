@@ -33,7 +33,7 @@ from ..resources.llm_client import (
 from .batch_events import outcome_events, prompt_event, response_event
 from .batch_stage import PartitionFailure, Stage, Tally, WaitForGeneration
 from .call_setup import make_runner, store_answer
-from .generation_watch import PID_TAG
+from .generation_watch import PID_TAG, WORKER_TAG
 
 PROGRESS_EVERY_S = 5.0
 GRACE_S = 6.0  # after Ctrl-C, how long answers already on their way are waited for
@@ -126,7 +126,7 @@ def materialize_stage(
             runner.close(wait=not tally.interrupted)
             for warning in runner.price_warnings:
                 context.log.warning(warning)
-        if PID_TAG in context.run.tags:  # started by the daydreaming command, which reads it
+        if PID_TAG in context.run.tags or WORKER_TAG in context.run.tags:  # the command reads it
             tally.write(context.run.run_id)
     if tally.interrupted:
         raise Failure(

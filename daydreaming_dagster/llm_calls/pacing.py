@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 from filelock import FileLock
 
@@ -64,37 +65,24 @@ class Exhaustion:
         return f"{self.name}: resets at {when} (in {hours:.1f} h)"
 
 
-class RequestPacer:
-    """When each request may start, and whether its quota is left at all."""
+class StateStore(Protocol):
+    """Where the pacing state is kept: a file on one machine, a database row across several
+    (llm_calls.database_limits)."""
 
-    def __init__(
-        self,
-        state_file: Path,
-        invocation: str,
-        per_window: dict[str, int] | None = None,
-        window_s: float = 60.0,
-        free_group_limit: int | None = None,
-        free_group_active: bool = False,
-        clock: Callable[[], float] = time.time,
-    ):
-        self._file = state_file
-        self._lock = FileLock(str(state_file) + ".lock", thread_local=False)
-        self._local = threading.Lock()
-        self._invocation = invocation
-        self._window = window_s
-        self._clock = clock
-        self._free_limit = free_group_limit
-        self._intervals = {
-            f"model:{model}": window_s / limit * MARGIN
-            for model, limit in (per_window or {}).items()
-            if limit and limit > 0
-        }
-        if free_group_active and free_group_limit:
-            self._intervals[FREE_GROUP] = window_s / free_group_limit * MARGIN
-        self._probing: dict[str, tuple[threading.Event, int]] = {}
+    def peek(self) -> dict: ...
+
+    def is_empty(self) -> bool: ...
+
+    def update(self, change: Callable[[dict], object]) -> object: ...
+
+
+class FileStateStore:
+    """The state as a JSON file beside the call slots, changed under a lock file."""
+
+    def __init__(self, path: Path):
+        self._file = path
+        self._lock = FileLock(str(path) + ".lock", thread_local=False)
         self._cached: tuple[float, dict] | None = None
-
-    # --- state file ------------------------------------------------------------------------
 
     def _read(self) -> dict:
         try:
@@ -108,7 +96,10 @@ class RequestPacer:
         tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
         tmp.replace(self._file)
 
-    def _peek(self) -> dict:
+    def is_empty(self) -> bool:
+        return not self._file.exists()
+
+    def peek(self) -> dict:
         """The state without locking, re-read only when the file changed (cheap per call)."""
         try:
             mtime = self._file.stat().st_mtime_ns
@@ -118,12 +109,48 @@ class RequestPacer:
             self._cached = (mtime, self._read())
         return self._cached[1]
 
-    def _update(self, change: Callable[[dict], object]) -> object:
-        with self._local, self._lock:
+    def update(self, change: Callable[[dict], object]) -> object:
+        with self._lock:
             state = self._read()
             result = change(state)
             self._write(state)
             return result
+
+
+class RequestPacer:
+    """When each request may start, and whether its quota is left at all."""
+
+    def __init__(
+        self,
+        state_file: Path | StateStore,
+        invocation: str,
+        per_window: dict[str, int] | None = None,
+        window_s: float = 60.0,
+        free_group_limit: int | None = None,
+        free_group_active: bool = False,
+        clock: Callable[[], float] = time.time,
+    ):
+        self._store = FileStateStore(state_file) if isinstance(state_file, Path) else state_file
+        self._local = threading.Lock()
+        self._invocation = invocation
+        self._window = window_s
+        self._clock = clock
+        self._free_limit = free_group_limit
+        self._intervals = {
+            f"model:{model}": window_s / limit * MARGIN
+            for model, limit in (per_window or {}).items()
+            if limit and limit > 0
+        }
+        if free_group_active and free_group_limit:
+            self._intervals[FREE_GROUP] = window_s / free_group_limit * MARGIN
+        self._probing: dict[str, tuple[threading.Event, int]] = {}
+
+    def _peek(self) -> dict:
+        return self._store.peek()
+
+    def _update(self, change: Callable[[dict], object]) -> object:
+        with self._local:
+            return self._store.update(change)
 
     # --- pacing ----------------------------------------------------------------------------
 
@@ -135,7 +162,7 @@ class RequestPacer:
         against); the caller waits until then."""
         keys = limiter_keys(model)
         now = self._clock()
-        if not any(k in self._intervals for k in keys) and not self._file.exists():
+        if not any(k in self._intervals for k in keys) and self._store.is_empty():
             return now  # nothing limits this endpoint: no lock, no file
 
         def take(state: dict) -> float:

@@ -10,9 +10,10 @@ import hashlib
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from typing import Any
 
 from filelock import FileLock, Timeout
 
@@ -58,13 +59,22 @@ class SlotPool:
 
 
 class CallSlots:
-    """Per-model pools plus one pool for the whole endpoint, taken in a fixed order."""
+    """Per-model pools plus one pool for the whole endpoint, taken in a fixed order.
 
-    def __init__(self, root: Path, endpoint_limit: int, model_limits: dict[str, int]):
-        self._endpoint = SlotPool(root / "_endpoint", endpoint_limit)
+    ``pool`` makes a pool from its name and limit: lock files under ``root`` by default, or
+    advisory locks in the database that runs on several machines share (database_limits)."""
+
+    def __init__(
+        self,
+        root: Path,
+        endpoint_limit: int,
+        model_limits: dict[str, int],
+        pool: Callable[[str, int], Any] | None = None,
+    ):
+        make = pool or (lambda name, limit: SlotPool(root / name, limit))
+        self._endpoint = make("_endpoint", endpoint_limit)
         self._models = {
-            model: SlotPool(root / key_to_file_stem(model), limit)
-            for model, limit in model_limits.items()
+            model: make(key_to_file_stem(model), limit) for model, limit in model_limits.items()
         }
 
     @contextmanager

@@ -5,6 +5,7 @@ runs of an asset selection, partition ranges, and runs left behind by a killed p
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 import time
 from pathlib import Path
@@ -20,6 +21,7 @@ from dagster import (
 
 from ..assets.generation_watch import PID_TAG, run_process_alive
 from ..instance.refs import instance_without_compute_logs
+from ..records.postgres_url import POSTGRES_URL_ENV, PostgresUrlError, postgres_url, redacted
 
 # The command prints what matters itself; Dagster's own console lines (and its stack traces of
 # failed steps) stay in the instance's event log, where the UI shows them.
@@ -36,8 +38,11 @@ class ConfigurationError(Exception):
 
 
 def use_project_instance(dagster_home: str) -> Path:
-    """Point DAGSTER_HOME at the project's instance unless the user chose another one."""
+    """Point DAGSTER_HOME at the project's instance unless the user chose another one; a
+    DAGSTER_HOME of the user's without a dagster.yaml gets the project's (so that ``dagster dev``
+    and ``dagster asset materialize`` there use the same storage as this command)."""
     current = os.environ.get("DAGSTER_HOME")
+    template = Path(dagster_home) / "dagster.yaml"
     if current:
         if not Path(current).expanduser().is_absolute():
             raise ConfigurationError(
@@ -49,14 +54,42 @@ def use_project_instance(dagster_home: str) -> Path:
         home = Path(dagster_home).resolve()
         os.environ["DAGSTER_HOME"] = str(home)
     home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists() and template.exists():
+        shutil.copyfile(template, home / "dagster.yaml")
     return home
 
 
 def open_instance() -> DagsterInstance:
     """The instance at DAGSTER_HOME (see ``use_project_instance``), as this command uses it:
     the runs it executes in-process print to the terminal themselves, so they do not also
-    capture stdout/stderr into compute-log files (four helper processes per step)."""
-    return instance_without_compute_logs(os.environ["DAGSTER_HOME"])
+    capture stdout/stderr into compute-log files (four helper processes per step).
+
+    With DAYDREAMING_POSTGRES_URL set, a database that cannot be reached, or a dagster.yaml that
+    chose other storage, stops the command with a message instead of a traceback."""
+    try:
+        url = postgres_url()
+    except PostgresUrlError as exc:
+        raise ConfigurationError(str(exc)) from None
+    try:
+        instance = instance_without_compute_logs(os.environ["DAGSTER_HOME"])
+        if url:
+            instance.get_runs(limit=1)  # connects now, so a bad URL fails here, clearly
+    except Exception as exc:
+        if not url:
+            raise
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise ConfigurationError(
+            f"Cannot use the PostgreSQL database {redacted(url)} ({POSTGRES_URL_ENV}): {reason}. "
+            "Check that the server runs and the database exists, or unset the variable to use "
+            "SQLite under DAGSTER_HOME."
+        ) from None
+    if url and "postgres" not in type(instance.run_storage).__module__:
+        instance.dispose()
+        raise ConfigurationError(
+            f"{POSTGRES_URL_ENV} is set, but {os.environ['DAGSTER_HOME']}/dagster.yaml chooses "
+            "its own storage. Use the project's dagster_home/dagster.yaml there, or unset it."
+        )
+    return instance
 
 
 def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:

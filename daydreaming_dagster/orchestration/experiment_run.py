@@ -44,6 +44,7 @@ from .run_reports import (
     check_results,
     first_failure_message,
 )
+from .worker_runs import run_queue_served, stage_reports, submit_runs, wait_for_runs
 
 
 class RunStatus(StrEnum):
@@ -212,8 +213,31 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
         display.plan(plan)
         generation_keys = plan.pending("generation")
         evaluation_keys = ordered_keys(instance, "evaluation", plan.pending("evaluation"))
-    reports = outcome.reports
     keys = (generation_keys, evaluation_keys)
+    if options.workers > 1:
+        run_on_workers(options, project, keys, work, ledger, display, outcome)
+        with open_instance() as instance:
+            if not stop_requested():
+                make_results(outcome, instance, plan, display)
+    else:
+        run_here(options, project, keys, (work, ledger), llm, display, outcome, plan)
+    finish_outcome(outcome, options, llm)
+    return outcome
+
+
+def run_here(
+    options: RunOptions,
+    project: Project,
+    keys: tuple[list[str], list[str]],
+    scratch: tuple[Path, Path | None],
+    llm: LLMClientResource,
+    display: RunDisplay,
+    outcome: RunOutcome,
+    plan: Plan,
+) -> None:
+    """Generation in this process while a forked process judges (see parallel_judging)."""
+    layout, reports = project.layout, outcome.reports
+    (work, ledger), (generation_keys, evaluation_keys) = scratch, keys
     with judging_alongside(options, project, keys, work, ledger) as judging:
         with open_instance() as instance:
             with (
@@ -239,6 +263,44 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
                 display.nothing_to_do("evaluation")
             if not stop_requested():
                 make_results(outcome, instance, plan, display)
+
+
+def run_on_workers(
+    options: RunOptions,
+    project: Project,
+    keys: tuple[list[str], list[str]],
+    work: Path,
+    ledger: Path | None,
+    display: RunDisplay,
+    outcome: RunOutcome,
+) -> None:
+    """The pending work as runs on Dagster's run queue and launcher (see worker_runs)."""
+    pending = dict(zip(("generation", "evaluation"), keys, strict=True))
+    if not any(pending.values()):
+        display.nothing_to_do("generation")
+        display.nothing_to_do("evaluation")
+        return
+    started = time.perf_counter()
+    with contextlib.ExitStack() as watching:
+        for stage, stage_keys in pending.items():
+            if stage_keys:
+                folder = responses_folder(project.layout, stage)
+                watching.enter_context(display.watching(folder, stage, len(stage_keys)))
+        with open_instance() as instance, run_queue_served(instance, work) as daemon:
+            runs = submit_runs(instance, options, pending, ledger)
+            wait_for_runs(instance, runs, daemon)
+            reports = stage_reports(instance, runs)
+    for stage in pending:
+        if stage in reports:
+            outcome.reports.append(reports[stage])
+            display.stage_finished(reports[stage], time.perf_counter() - started)
+        else:
+            display.nothing_to_do(stage)
+
+
+def finish_outcome(outcome: RunOutcome, options: RunOptions, llm: LLMClientResource) -> None:
+    """Quota stops (with the calls each stopped model still needs) and the final status."""
+    layout, reports = outcome.project.layout, outcome.reports
     outcome.quota = quota_exhaustions(llm)
     if outcome.quota:
         left = estimate(layout, llm.resolved_base_url(), reuse=not options.force)
@@ -248,7 +310,6 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
             {e.model for e in left.estimates if keys & set(limiter_keys(e.model))}
         )
     outcome.status = status_of(reports, outcome.results_ok, outcome.quota)
-    return outcome
 
 
 def make_results(

@@ -50,10 +50,16 @@ class RunOptions:
     max_cost_usd: float | None = None
     calibrate: bool = False
     request_timeout_s: float | None = None
+    workers: int = 1  # above 1: runs queued through Dagster's run coordinator (worker_runs)
     # One id for the processes of this command, so what one learns (a quota gone) holds for all.
     invocation: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def llm(self, budget_ledger: Path | None = None) -> LLMClientResource:
+        return LLMClientResource(**self.llm_settings(budget_ledger))
+
+    def llm_settings(self, budget_ledger: Path | None = None) -> dict:
+        """The model client's settings for this command, also given as run config to runs that
+        the run launcher starts in processes of their own."""
         settings: dict = {
             "reuse_stored_responses": not self.force,
             "max_cost_usd": self.max_cost_usd,
@@ -65,4 +71,4 @@ class RunOptions:
         window = os.environ.get(RATE_WINDOW_ENV, "").strip()
         if window:
             settings["rate_limit_window_s"] = float(window)
-        return LLMClientResource(**settings)
+        return settings

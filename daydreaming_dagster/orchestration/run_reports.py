@@ -97,17 +97,24 @@ def first_failure_message(result: ExecuteInProcessResult) -> str:
 
 
 def stage_report(label: str, result: ExecuteInProcessResult) -> StageReport:
+    """What an in-process batch run did (see ``tallied_report``)."""
+    error = "" if result.success else first_failure_message(result)
+    return tallied_report(label, result.run_id, result.success, error)
+
+
+def tallied_report(label: str, run_id: str, success: bool, error: str = "") -> StageReport:
     """What a batch run did, from the tally its step wrote when it ended (see
-    assets.batch_stage.Tally), and why it failed when it did."""
-    report = StageReport(label, run_ok=result.success)
-    tally = read_tally(result.run_id)
+    assets.batch_stage.Tally), and why it failed when it did. A run on another machine leaves
+    no tally here: its report then has only its status."""
+    report = StageReport(label, run_ok=success)
+    tally = read_tally(run_id)
     if tally is not None:
         report.called, report.reused = tally.called, tally.reused
         report.materialized = tally.called + tally.reused
         report.charged_usd, report.unpriced_calls = tally.charged_usd, tally.unpriced_calls
         report.failures, report.failure_kinds = dict(tally.failures), dict(tally.failure_kinds)
-    if not result.success:
-        report.error = first_failure_message(result)
+    if not success:
+        report.error = error or "run failed"
     if (tally is not None and tally.interrupted) or "InterruptedError" in report.error:
         report.error = INTERRUPTED
     return report

@@ -1,0 +1,138 @@
+"""PostgreSQL storage and ``--workers``, on a real PostgreSQL server (see postgres_server.py).
+
+The experiment runs as parallel runs queued through Dagster's run coordinator and started by its
+run launcher, with every storage of the instance in the database; the seed's single-partition
+``dagster asset materialize`` then works against the same database.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import psycopg2
+
+from daydreaming_dagster.llm_calls.database_limits import (
+    Database,
+    DatabaseSlotPool,
+    DatabaseStateStore,
+)
+from daydreaming_dagster.records.postgres_url import with_psycopg2
+
+from .conftest import REPO_ROOT, SEED_CONCEPTS, TEST_API_KEY, make_project
+from .postgres_server import postgres_admin_url, postgres_url  # noqa: F401 (fixtures)
+
+BIN = Path(sys.executable).parent
+DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
+
+
+def command_env(mock_llm, database_url: str, home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env.update(
+        OPENROUTER_BASE_URL=mock_llm.base_url,
+        OPENROUTER_API_KEY=TEST_API_KEY,
+        DAYDREAMING_POSTGRES_URL=database_url,
+        DAGSTER_HOME=str(home),
+    )
+    return env
+
+
+def query(database_url: str, sql: str) -> list[tuple]:
+    with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def overlapping_pairs(spans: list[tuple[float, float]]) -> int:
+    return sum(
+        1
+        for i, (start_a, end_a) in enumerate(spans)
+        for start_b, end_b in spans[i + 1 :]
+        if start_a < end_b and start_b < end_a
+    )
+
+
+def test_two_workers_on_postgres_then_one_partition_from_the_dagster_cli(
+    tmp_path, mock_llm, postgres_url  # noqa: F811
+):
+    project = make_project(tmp_path / "project")
+    home = tmp_path / "own_dagster_home"  # a DAGSTER_HOME of the user's, with no dagster.yaml
+    home.mkdir()
+    env = command_env(mock_llm, postgres_url, home)
+    command = [
+        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
+        "--workers", "2",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
+    assert len(parsed) == 120 and parsed["score"].notna().all()
+    answered = [
+        json.dumps([r.model, r.messages, r.temperature], sort_keys=True)
+        for r in mock_llm.answered_requests()
+    ]
+    assert len(answered) == 150 and len(set(answered)) == 150  # no answered call repeated
+
+    runs = query(
+        postgres_url,
+        "SELECT pipeline_name, start_time, end_time FROM runs WHERE status = 'SUCCESS'",
+    )
+    workers = [(start, end) for name, start, end in runs if name in ("generate", "judge")]
+    assert len(workers) == 4  # 2 generation runs + 2 judging runs
+    assert overlapping_pairs(workers) >= 1
+    assert query(postgres_url, "SELECT count(*) FROM event_logs")[0][0] > 0
+    assert not [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite")]
+    assert (home / "dagster.yaml").exists()  # the project's settings, copied in
+
+    key = "combo_001_02_problem_solving_deepseek/deepseek-r1:free"
+    (project / "data" / "03_generation" / "generation_responses").mkdir(exist_ok=True)
+    step3 = subprocess.run(
+        [str(BIN / "dagster"), "asset", "materialize", "--select",
+         "generation_prompt,generation_response", "--partition", key, "-f", DEFINITIONS],
+        cwd=project, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert step3.returncode == 0, step3.stderr[-3000:]
+    assert len(query(postgres_url, "SELECT run_id FROM runs")) == len(runs) + 1
+    assert not [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite")]
+
+
+def test_a_bad_postgres_url_stops_the_command_with_a_message(tmp_path, mock_llm):
+    project = make_project(tmp_path / "project")
+    env = command_env(mock_llm, "postgresql://nobody:secret@127.0.0.1:1/none", tmp_path / "home")
+    result = subprocess.run(
+        [str(BIN / "daydreaming"), "run", "--k-max", "2"],
+        cwd=project, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr + result.stdout
+    assert "Cannot use the PostgreSQL database" in result.stderr + result.stdout
+    assert "secret" not in result.stderr + result.stdout  # the password never reaches output
+
+
+def test_call_slots_in_the_database_hold_across_machines(postgres_url):  # noqa: F811
+    url = with_psycopg2(postgres_url)
+    machine_a, machine_b = Database(url), Database(url)  # two sessions, as on two machines
+    pool_a = DatabaseSlotPool(machine_a, "endpoint/model", 2)
+    pool_b = DatabaseSlotPool(machine_b, "endpoint/model", 2)
+    first, second = pool_a._take(), pool_a._take()
+    assert {first, second} == {0, 1}
+    assert pool_b._take() is None  # both slots are held by the other machine
+    pool_a._give_back(first)
+    assert pool_b._take() == first
+    assert machine_a.pool("x", 3) is machine_a.pool("x", 3)  # one pool object per process
+
+
+def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
+    url = with_psycopg2(postgres_url)
+    one = DatabaseStateStore(Database(url), "endpoint/account")
+    other = DatabaseStateStore(Database(url), "endpoint/account")
+    assert one.is_empty()
+    assert one.update(lambda state: state.setdefault("next", {}).update(m=5.0) or "ok") == "ok"
+    assert other.peek() == {"next": {"m": 5.0}}
