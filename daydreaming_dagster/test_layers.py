@@ -147,9 +147,14 @@ def test_dagster_is_bounded_and_every_import_is_declared():
     }
     assert any(d.replace(" ", "").startswith("dagster>=") and "<" in d for d in declared)
     # import name -> distribution name, where they differ
-    distributions = {"dotenv": "python-dotenv", "yaml": "pyyaml", "inspect_ai": "inspect-ai"}
+    distributions = {
+        "dotenv": "python-dotenv",
+        "yaml": "pyyaml",
+        "inspect_ai": "inspect-ai",
+        "psycopg2": "psycopg2-binary",
+    }
     local = {"daydreaming_dagster", "benchmarks", "measure", "mock_endpoint", "report",
-             "temp_project", "inspect_workload"}  # fmt: skip
+             "temp_project", "inspect_workload", "scale"}  # fmt: skip
     missing = set()
     for folder in ("daydreaming_dagster", "daydreaming_dagster_tests", "benchmarks"):
         for path in (PACKAGE.parent / folder).rglob("*.py"):

@@ -99,3 +99,41 @@ def test_every_class_the_instance_files_name_exists():
             if isinstance(section, dict) and "module" in section:
                 module = __import__(section["module"], fromlist=[section["class"]])
                 assert inspect.isclass(getattr(module, section["class"])), (path, section)
+
+
+def test_sqlite_storages_that_storage_choice_extends():
+    from dagster._core.storage.runs import SqliteRunStorage
+    from dagster._core.storage.schedules import SqliteScheduleStorage
+
+    for klass in (SqliteRunStorage, SqliteScheduleStorage):
+        assert list(inspect.signature(klass.from_local).parameters)[:2] == ["base_dir", "inst_data"]
+
+
+def test_the_storage_choice_picks_sqlite_without_a_database_url(tmp_path, monkeypatch):
+    from dagster._serdes import ConfigurableClassData
+
+    from daydreaming_dagster.instance.storage_choice import STORAGE_CLASSES
+
+    monkeypatch.delenv("DAYDREAMING_POSTGRES_URL", raising=False)
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    for klass in STORAGE_CLASSES.values():
+        data = ConfigurableClassData(klass.__module__, klass.__name__, "{}")
+        storage = data.rehydrate(as_type=klass.__mro__[1])
+        assert "sqlite" in type(storage).__module__.lower(), klass
+        storage.dispose()
+
+
+def test_workspace_and_run_creation_used_to_queue_worker_runs():
+    from dagster import DagsterInstance
+    from dagster._core.definitions.selector import JobSubsetSelector
+    from dagster._core.workspace.context import WorkspaceProcessContext
+    from dagster._core.workspace.load_target import ModuleTarget
+
+    target = ModuleTarget(
+        module_name="m", attribute=None, working_directory=None, location_name=None
+    )
+    assert target.module_name == "m"
+    assert "code_server_log_level" in inspect.signature(WorkspaceProcessContext).parameters
+    assert "job_name" in inspect.signature(JobSubsetSelector).parameters
+    wanted = {"job_snapshot", "execution_plan_snapshot", "remote_job_origin", "job_code_origin"}
+    assert wanted <= set(inspect.signature(DagsterInstance.create_run).parameters)
