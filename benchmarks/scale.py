@@ -4,7 +4,7 @@ Usage (from the repository root)::
 
     uv run python benchmarks/scale.py                      # 6, 9 and 12 concepts at k=4, SQLite
     uv run python benchmarks/scale.py --concepts 6,12      # a subset of the sizes
-    uv run python benchmarks/scale.py --postgres URL       # the same on PostgreSQL as well
+    uv run python benchmarks/scale.py --postgres           # the same on PostgreSQL as well
     uv run python benchmarks/scale.py --workers-latency 0.2  # 1 against 2 workers at 0.2 s
 
 Each size runs in a fresh temporary project whose concept file holds the six shipped concepts
@@ -28,6 +28,8 @@ import mock_endpoint
 import report
 import temp_project
 from measure import Measurement, log_tail, run_measured
+
+from daydreaming_dagster.local_postgres import LocalServer, create_database, server_binaries
 
 CALLS_PER_COMBINATION = 5 * 2 * (1 + 2 * 2)  # templates x generators x (1 + judges x templates)
 TARGET_MEMORY_GROWTH = 1.5
@@ -77,13 +79,18 @@ def measure_size(
     concepts: int,
     *,
     latency_s: float = 0.0,
-    postgres_url: str | None = None,
+    postgres: str | None = None,
     workers: int = 1,
     rerun: bool = False,
     timeout_s: float = 3600.0,
 ) -> list[SizeResult]:
-    storage = "postgres" if postgres_url else "sqlite"
+    storage = "postgres" if postgres else "sqlite"
     name = f"c{concepts}-{storage}-w{workers}-l{latency_s:g}"
+    postgres_url = (
+        create_database(postgres, "scale_" + name.replace("-", "_").replace(".", "_"))
+        if postgres
+        else None
+    )
     project = temp_project.make_project(scratch, name)
     add_synthetic_concepts(project, concepts)
     server = mock_endpoint.start_mock(latency_s)
@@ -161,7 +168,12 @@ def verdicts(results: list[SizeResult]) -> list[str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--concepts", default="6,9,12", help="concept counts (default 6,9,12)")
-    parser.add_argument("--postgres", metavar="URL", help="also run each size on this database")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help="also run each size on PostgreSQL (a throw-away server from the machine's "
+        "PostgreSQL programs, see daydreaming_dagster/local_postgres.py)",
+    )
     parser.add_argument(
         "--workers-latency",
         type=float,
@@ -175,12 +187,20 @@ def main(argv: list[str] | None = None) -> int:
     scratch = temp_project.scratch_folder()
     results: list[SizeResult] = []
     print(report.render_machine(report.machine_info()), flush=True)
+    server = None
     try:
+        if args.postgres:
+            binaries = server_binaries()
+            if binaries is None:
+                print("No PostgreSQL programs (apt-get install postgresql).", file=sys.stderr)
+                return 2
+            server = LocalServer(binaries)
+            server.start()
         for size in sizes:
             results += measure_size(scratch, size, rerun=size == sizes[-1])
-        if args.postgres:
+        if server is not None:
             for size in sizes:
-                results += measure_size(scratch, size, postgres_url=args.postgres)
+                results += measure_size(scratch, size, postgres=server.url)
         if args.workers_latency is not None:
             for workers in (1, 2):
                 results += measure_size(
@@ -188,9 +208,11 @@ def main(argv: list[str] | None = None) -> int:
                     6,
                     latency_s=args.workers_latency,
                     workers=workers,
-                    postgres_url=args.postgres,
+                    postgres=server.url if server else None,
                 )
     finally:
+        if server is not None:
+            server.stop()
         if not args.keep_temp:
             shutil.rmtree(scratch, ignore_errors=True)
     print()
