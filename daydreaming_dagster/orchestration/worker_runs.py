@@ -39,6 +39,14 @@ JOB_OF_STAGE = {"generation": "generate", "evaluation": "judge"}
 POLL_S = 0.5
 DAEMON_FRESH_S = 60.0  # a daemon heartbeat younger than this means a daemon is running
 QUEUED_PATIENCE_S = 20.0  # runs still queued after this long: start a daemon after all
+# Starts a program that gets SIGTERM when this command dies, however it dies (Linux's parent-death
+# signal, kept across exec), so a killed command leaves no daemon behind.
+EXEC_TIED_TO_PARENT = (
+    "import ctypes, os, signal, sys\n"
+    "try: ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
+    "except (AttributeError, OSError): pass\n"
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
 
 
 @dataclass
@@ -99,6 +107,8 @@ class Daemon:
             return
         script = Path(sys.executable).with_name("dagster-daemon")
         command = [str(script)] if script.exists() else [sys.executable, "-m", "dagster._daemon"]
+        if sys.platform == "linux":
+            command = [sys.executable, "-c", EXEC_TIED_TO_PARENT, *command]
         log = self._log_path.open("ab")
         self._process = subprocess.Popen(
             [*command, "run", "-m", DEFINITIONS_MODULE, "-d", os.getcwd()],
