@@ -42,9 +42,9 @@ class ProjectRunStorage(SqliteRunStorage):
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
         url = postgres_url()
         if url:
-            from dagster_postgres import PostgresRunStorage  # imported only when it is used
+            from .pooled_postgres import PooledPostgresRunStorage  # imported only when used
 
-            return PostgresRunStorage(url, inst_data=inst_data)
+            return PooledPostgresRunStorage(url, inst_data=inst_data)
         return SqliteRunStorage.from_local(_base_dir(config_value, "history"), inst_data)
 
 
@@ -55,9 +55,9 @@ class ProjectEventLogStorage(PooledSqliteEventLogStorage):
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
         url = postgres_url()
         if url:
-            from dagster_postgres import PostgresEventLogStorage
+            from .pooled_postgres import PooledPostgresEventLogStorage
 
-            return PostgresEventLogStorage(url, inst_data=inst_data)
+            return PooledPostgresEventLogStorage(url, inst_data=inst_data)
         return PooledSqliteEventLogStorage(_base_dir(config_value, "history", "runs"), inst_data)
 
 

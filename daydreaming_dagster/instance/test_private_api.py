@@ -137,3 +137,16 @@ def test_workspace_and_run_creation_used_to_queue_worker_runs():
     assert "job_name" in inspect.signature(JobSubsetSelector).parameters
     wanted = {"job_snapshot", "execution_plan_snapshot", "remote_job_origin", "job_code_origin"}
     assert wanted <= set(inspect.signature(DagsterInstance.create_run).parameters)
+
+
+def test_dagster_postgres_engines_that_the_pooled_storages_replace():
+    from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+    from dagster_postgres.utils import create_pg_engine
+
+    assert list(inspect.signature(create_pg_engine).parameters)[:2] == [
+        "postgres_url",
+        "token_provider",
+    ]
+    for klass in (PostgresEventLogStorage, PostgresRunStorage):
+        assert "self._engine = create_pg_engine(" in inspect.getsource(klass.__init__), klass
+        assert "create_pg_connection(self._engine)" in inspect.getsource(klass), klass

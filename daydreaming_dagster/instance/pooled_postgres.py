@@ -1,0 +1,66 @@
+"""dagster-postgres' run and event-log storage with their connections kept open (private API).
+
+dagster-postgres builds its engines with ``NullPool``: every read and every event written opens
+a new connection, and PostgreSQL forks a server process for each. A batch run writes thousands
+of events, so the connection set-up, not the inserts, took most of a PostgreSQL run's time. Here
+each storage keeps a small pool (same tables, same statements). Pools are never shared with a
+forked child: the child's copies are dropped without closing the parent's connections.
+"""
+
+from __future__ import annotations
+
+import os
+import weakref
+
+from dagster._serdes import ConfigurableClassData
+from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
+from dagster_postgres.utils import create_pg_engine
+from sqlalchemy.engine import Engine
+
+POOL_SIZE = 2  # connections kept open per storage and process
+MAX_OVERFLOW = 16  # more, opened for bursts from many threads and closed afterwards
+RECYCLE_S = 3600
+
+_engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+
+def _forget_parent_connections() -> None:
+    for engine in list(_engines):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=_forget_parent_connections)
+
+
+def pooled_engine(url: str) -> Engine:
+    engine = create_pg_engine(
+        url,
+        None,
+        isolation_level="AUTOCOMMIT",
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_recycle=RECYCLE_S,
+        pool_pre_ping=True,  # a connection the server dropped is replaced, not an error
+    )
+    _engines.add(engine)
+    return engine
+
+
+class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+    def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(postgres_url, inst_data=inst_data)
+        self._engine = pooled_engine(postgres_url)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()
+
+
+class PooledPostgresRunStorage(PostgresRunStorage):
+    def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None):
+        super().__init__(postgres_url, inst_data=inst_data)
+        self._engine = pooled_engine(postgres_url)
+
+    def dispose(self) -> None:
+        super().dispose()
+        self._engine.dispose()
