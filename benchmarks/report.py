@@ -98,3 +98,45 @@ def write_json(record: dict[str, Any], rows: list[Row]) -> Path:
     payload = {**record, "table": [asdict(row) for row in rows]}
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n", encoding="utf-8")
     return path
+
+
+ENDPOINT_SLOTS = 64  # calls in flight both systems are capped at (see benchmarks/README.md)
+TARGET_SLOT_USE = 56.0  # effective concurrency, of ENDPOINT_SLOTS
+TARGET_VS_INSPECT = 0.8  # our wall time at most this times Inspect's
+
+
+def versus_inspect_rows(f: dict[str, Any], latency: str) -> list[Row]:
+    """Issue 12's targets: hide latency at least as well as Inspect AI in the same run."""
+    full = ratio(f["full_run_s"], f["inspect_full_s"])
+    slow = ratio(f["full_run_latency_s"], f["inspect_latency_s"])
+    pss, inspect_pss = f["peak_pss_mb"], f["inspect_peak_pss_mb"]
+    return [
+        Row(
+            f"(e) effective concurrency, of {ENDPOINT_SLOTS} slots",
+            fmt(f["concurrency"], digits=1),
+            fmt(f["inspect_concurrency"], digits=1),
+            f">= {TARGET_SLOT_USE:g}",
+            at_least(f["concurrency"], TARGET_SLOT_USE),
+        ),
+        Row(
+            "(e) full_run_s, ours / Inspect's",
+            fmt(full),
+            "1",
+            f"<= {TARGET_VS_INSPECT:g}",
+            at_most(full, TARGET_VS_INSPECT),
+        ),
+        Row(
+            f"(e) full_run_latency_s ({latency} s), ours / Inspect's",
+            fmt(slow),
+            "1",
+            f"<= {TARGET_VS_INSPECT:g}",
+            at_most(slow, TARGET_VS_INSPECT),
+        ),
+        Row(
+            "(e) peak PSS, ours vs Inspect's (MB)",
+            fmt(pss, digits=0),
+            fmt(inspect_pss, digits=0),
+            "<= Inspect",
+            None if pss is None or inspect_pss is None else pss <= inspect_pss,
+        ),
+    ]

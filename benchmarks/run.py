@@ -64,6 +64,7 @@ class Bench:
     overflows: dict[str, int | None] = field(default_factory=dict)
     signatures: dict[str, Counter[tuple[str, str, object, object]]] = field(default_factory=dict)
     tails: dict[str, list[str]] = field(default_factory=dict)
+    inspect_max_connections: int = INSPECT_MAX_CONNECTIONS
 
     def measure(
         self, label: str, command: list[str], cwd: Path, server: MockLLMServer
@@ -97,6 +98,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--quick", action="store_true", help="a 12-generation subset instead of the full 150"
     )
     parser.add_argument("--skip-inspect", action="store_true", help="measure only our pipeline")
+    parser.add_argument(
+        "--inspect-max-connections",
+        type=int,
+        default=INSPECT_MAX_CONNECTIONS,
+        help=f"Inspect's per-model limit (default {INSPECT_MAX_CONNECTIONS}: 4 models x 16 = 64 "
+        "in flight, our endpoint cap)",
+    )
     parser.add_argument(
         "--timeout", type=float, default=3600.0, help="seconds allowed per measured command"
     )
@@ -173,7 +181,7 @@ def measure_inspect(bench: Bench, seeded: Path) -> None:
             "--log-dir",
             str(workdir / "logs"),
             "--max-connections",
-            str(INSPECT_MAX_CONNECTIONS),
+            str(bench.inspect_max_connections),
         ]
         bench.measure(label, command, workdir, server)
 
@@ -319,6 +327,7 @@ def table_rows(bench: Bench, f: dict[str, Any], expected: int) -> list[Row]:
             "all 0",
             all(r.exit_code == 0 for r in m.values()),
         ),
+        *report.versus_inspect_rows(f, latency),
     ]
 
 
@@ -330,6 +339,7 @@ def run_benchmark(args: argparse.Namespace) -> int:
     scratch = temp_project.scratch_folder()
     fast, slow = mock_endpoint.start_mock(0.0), mock_endpoint.start_mock(args.latency)
     bench = Bench(scratch, fast, slow, args.latency, args.timeout, selection)
+    bench.inspect_max_connections = args.inspect_max_connections
     load_before = os.getloadavg()[0]
     try:
         seeded, single = measure_single_partition(bench)

@@ -79,13 +79,13 @@ def database_pools(slots_root: Path):
 
 def make_runner(
     llm: LLMClientResource,
-    model_limits: dict[str, int],
+    model_limits: dict[str, int | None],
     cache_root: Path,
     log,
     store: Callable[[CallOutcome], None] | None = None,
     request_rates: dict[str, int] | None = None,
 ) -> CallRunner:
-    limits = dict(model_limits)
+    limits = {model: llm.model_limit(limit) for model, limit in model_limits.items()}
     slots_root = (
         Path(llm.slots_dir) if llm.slots_dir else default_slots_root(llm.resolved_base_url())
     )

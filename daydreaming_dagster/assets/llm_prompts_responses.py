@@ -6,6 +6,7 @@ concurrently, while ``--partition KEY`` still does exactly one partition. Every 
 reported separately (see ``partition_batches``).
 """
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -51,6 +52,8 @@ DEFINITIONS_FILE = "daydreaming_dagster/definitions.py"
 # Dagster pool of the two LLM steps; give it a limit in dagster.yaml to cap concurrent LLM steps.
 # Calls themselves are capped per model and per endpoint by call slots (LLMClientResource).
 LLM_POOL = "llm_api"
+# Shorter than a batch pass's wait (partition_batches.WAIT_POLL_S): each pass looks again.
+RECHECK_IN_FLIGHT_S = 0.2
 
 
 def task_for(rows: dict, key: str, table: str):
@@ -270,6 +273,9 @@ def evaluation_llm(
     # (Were it replaced later by another run, the judgements made from this reading record the
     # old answer's hash and are stale, never counted.)
     done: dict[str, GenerationStatus] = {}
+    # Generations found in flight in the last moment: their other judgements (adjacent keys,
+    # re-planned every pass) wait without reading the files and the instance again.
+    in_flight_at: dict[str, float] = {}
 
     def generation_status(generation_id: str) -> GenerationStatus:
         if generation_id in done:
@@ -282,10 +288,13 @@ def evaluation_llm(
     def plan(key: str) -> PlannedCall:
         task = task_for(tasks, key, "evaluation_tasks.csv")
         generation_id = task.generation_task_id
+        if time.monotonic() - in_flight_at.get(generation_id, -1.0) < RECHECK_IN_FLIGHT_S:
+            raise WaitForGeneration(generation_id)
         generation = generation_status(generation_id)
         if not generation.decision.done or forced:
             # A run in progress is producing it (or, forced, replacing it): wait for that answer.
             if watch.in_flight(generation_id):
+                in_flight_at[generation_id] = time.monotonic()
                 raise WaitForGeneration(generation_id)
         if not generation.decision.done:
             raise PartitionFailure(

@@ -1,6 +1,7 @@
 """Parsing judges' answers into scores, and summarising them."""
 
 import base64
+import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -245,6 +246,10 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     if "fork" not in multiprocessing.get_all_start_methods():
         return lambda: draw_charts(scores)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
+    # Out of the collector's reach, the objects made so far stay on pages both processes share
+    # (a collection writes to every object it visits, so it would copy them all).
+    gc.collect()
+    gc.freeze()
     future = pool.submit(draw_charts, scores)
 
     def wait() -> dict[str, bytes]:

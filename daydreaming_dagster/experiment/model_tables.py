@@ -114,8 +114,9 @@ def price_table(models: pd.DataFrame) -> dict[str, tuple[float | None, float | N
     }
 
 
-def concurrency_limits(models: pd.DataFrame, default: int) -> dict[str, int]:
-    """model -> calls in flight allowed: the CSV's optional max_concurrency, else ``default``."""
+def concurrency_limits(models: pd.DataFrame, default: int | None) -> dict[str, int | None]:
+    """model -> calls in flight allowed: the CSV's optional max_concurrency, else ``default``
+    (None: unknown, left to the endpoint's limit and adaptive concurrency)."""
     limits = {}
     for _, row in models.iterrows():
         value = _optional_number(row.get("max_concurrency"))

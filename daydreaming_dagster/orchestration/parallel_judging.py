@@ -17,6 +17,7 @@ definitions itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -201,6 +202,11 @@ class JudgingProcess:
             name="daydreaming-judging",
         )
         self.started_at = time.perf_counter()
+        if method == "fork":
+            # Objects made so far move out of the collector's reach in both processes: a
+            # collection writes to every object it visits, which would copy every shared page.
+            gc.collect()
+            gc.freeze()
         self._process.start()
 
     def close(self) -> None:

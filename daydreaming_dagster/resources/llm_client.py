@@ -102,10 +102,12 @@ class LLMClientResource(ConfigurableResource):
     )
     backoff_initial_s: float = Field(default=1.0, description="First backoff step (seconds).")
     backoff_max_s: float = Field(default=60.0, description="Longest single backoff (seconds).")
-    max_concurrent_per_model: int = Field(
-        default=16,
+    max_concurrent_per_model: int | None = Field(
+        default=None,
         description="Calls in flight per model, across every run on this machine; the models "
-        "CSVs' max_concurrency column overrides it per model.",
+        "CSVs' max_concurrency column overrides it per model. None: a model's limit is unknown, "
+        "so it may use every free slot of the endpoint, and halves its calls in flight after a "
+        "rate-limit refusal that names no limit (adaptive concurrency), as Inspect AI does.",
     )
     max_concurrent_per_endpoint: int = Field(
         default=64, description="Calls in flight to the endpoint (provider), across all runs."
@@ -193,6 +195,12 @@ class LLMClientResource(ConfigurableResource):
                 default_headers=headers,
             )
         return self._client
+
+    def model_limit(self, configured: int | None) -> int:
+        """Calls in flight one model may have: its own limit, never above the endpoint's; an
+        unknown one (None) is the endpoint's."""
+        endpoint = self.max_concurrent_per_endpoint
+        return endpoint if configured is None else max(1, min(configured, endpoint))
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
