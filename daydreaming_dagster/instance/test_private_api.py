@@ -99,3 +99,12 @@ def test_every_class_the_instance_files_name_exists():
             if isinstance(section, dict) and "module" in section:
                 module = __import__(section["module"], fromlist=[section["class"]])
                 assert inspect.isclass(getattr(module, section["class"])), (path, section)
+
+
+def test_dynamic_partitions_table_and_storage_helpers():
+    from dagster._core.storage.event_log.schema import DynamicPartitionsTable
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    assert {"partitions_def_name", "partition"} <= set(DynamicPartitionsTable.c.keys())
+    for name in ("_check_partitions_table", "index_connection"):
+        assert callable(getattr(SqlEventLogStorage, name, None)), name
