@@ -31,6 +31,7 @@ from ..experiment.summary_context import StageCounts, SummaryContext
 from ..experiment.task_state import TaskState
 from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..records.data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
+from ..records.fork_memory import frozen_heap
 from ..records.task_status import (
     GENERATION_ANSWER,
     ExperimentStatus,
@@ -191,6 +192,7 @@ def parsed_scores(
             reader,
             generation_tasks_by_id(generation_tasks),
             evaluation_tasks_by_id(evaluation_tasks),
+            slim=True,
         )
     except ValueError as exc:
         raise Failure(str(exc)) from None
@@ -245,7 +247,8 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     if "fork" not in multiprocessing.get_all_start_methods():
         return lambda: draw_charts(scores)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(draw_charts, scores)
+    with frozen_heap():
+        future = pool.submit(draw_charts, scores)  # forks the drawing process
 
     def wait() -> dict[str, bytes]:
         try:
