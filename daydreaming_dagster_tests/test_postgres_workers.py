@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -136,3 +137,23 @@ def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
     assert one.is_empty()
     assert one.update(lambda state: state.setdefault("next", {}).update(m=5.0) or "ok") == "ok"
     assert other.peek() == {"next": {"m": 5.0}}
+
+
+def test_100k_partition_keys_added_and_pruned_on_postgres(
+    tmp_path, monkeypatch, postgres_url  # noqa: F811
+):
+    from dagster import DagsterInstance, DynamicPartitionsDefinition
+
+    from daydreaming_dagster.assets.partitions import sync_partitions
+
+    shutil.copy(REPO_ROOT / "dagster_home" / "dagster.yaml", tmp_path / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    monkeypatch.setenv("DAYDREAMING_POSTGRES_URL", postgres_url)
+    keys = [f"combo_{n:06d}_02_problem_solving_google/gemini-2.5-flash" for n in range(100_000)]
+    partitions = DynamicPartitionsDefinition(name="many")
+    with DagsterInstance.get() as instance:
+        assert hasattr(instance.event_log_storage, "delete_dynamic_partitions")  # bulk prune
+        assert sync_partitions(instance, partitions, keys) == (100_000, 0)
+        assert instance.get_dynamic_partitions("many") == keys
+        assert sync_partitions(instance, partitions, keys[::4]) == (0, 75_000)
+        assert instance.get_dynamic_partitions("many") == keys[::4]

@@ -1,7 +1,6 @@
 """Parsing judges' answers into scores, and summarising them."""
 
 import base64
-import gc
 import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +31,7 @@ from ..experiment.summary_context import StageCounts, SummaryContext
 from ..experiment.task_state import TaskState
 from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..records.data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
+from ..records.fork_memory import frozen_heap
 from ..records.task_status import (
     GENERATION_ANSWER,
     ExperimentStatus,
@@ -192,6 +192,7 @@ def parsed_scores(
             reader,
             generation_tasks_by_id(generation_tasks),
             evaluation_tasks_by_id(evaluation_tasks),
+            slim=True,
         )
     except ValueError as exc:
         raise Failure(str(exc)) from None
@@ -246,11 +247,8 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     if "fork" not in multiprocessing.get_all_start_methods():
         return lambda: draw_charts(scores)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    # Out of the collector's reach, the objects made so far stay on pages both processes share
-    # (a collection writes to every object it visits, so it would copy them all).
-    gc.collect()
-    gc.freeze()
-    future = pool.submit(draw_charts, scores)
+    with frozen_heap():
+        future = pool.submit(draw_charts, scores)  # forks the drawing process
 
     def wait() -> dict[str, bytes]:
         try:

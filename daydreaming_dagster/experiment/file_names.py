@@ -7,9 +7,12 @@ so a file name always maps back to exactly one key.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 
+# A task's answer and record are found by the same key, one after the other: quoted once.
+@lru_cache(maxsize=4096)
 def key_to_file_stem(partition_key: str) -> str:
     """``combo_001_x_deepseek/deepseek-r1:free`` -> ``combo_001_x_deepseek%2Fdeepseek-r1%3Afree``"""
     if not partition_key:

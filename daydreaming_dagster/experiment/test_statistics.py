@@ -2,7 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .statistics import bootstrap_mean_ci, consensus_high, judge_agreement, judge_bias
+from .statistics import (
+    CONFIDENCE,
+    bootstrap_mean_ci,
+    consensus_high,
+    judge_agreement,
+    judge_bias,
+)
 
 
 def scores_table(rows: list[tuple[str, str, str, float | None]]) -> pd.DataFrame:
@@ -98,3 +104,11 @@ def test_replicate_spread_is_the_spread_of_replicate_means():
     row = spread.iloc[0]
     assert (row.n_replicates, row["mean"], row["min"], row["max"]) == (2, 6.5, 5.0, 8.0)
     assert row.std_between_replicates == pytest.approx(2.1213203)
+
+
+def test_the_bootstrap_drawn_in_blocks_is_the_single_draw():
+    values = np.random.default_rng(5).normal(size=333)
+    whole = np.random.default_rng(0).choice(values, size=(10_000, 333)).mean(axis=1)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    expected = tuple(float(x) for x in np.percentile(whole, [tail, 100 - tail]))
+    assert bootstrap_mean_ci(values) == expected

@@ -4,7 +4,8 @@ dagster-postgres builds its engines with ``NullPool``: every read and every even
 a new connection, and PostgreSQL forks a server process for each. A batch run writes thousands
 of events, so the connection set-up, not the inserts, took most of a PostgreSQL run's time. Here
 each storage keeps a small pool (same tables, same statements). Pools are never shared with a
-forked child: the child's copies are dropped without closing the parent's connections.
+forked child: the child's copies are dropped without closing the parent's connections. Stale
+partition keys are pruned in bulk, as on SQLite (bulk_partitions).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine
 from sqlalchemy.engine import Engine
+
+from .bulk_partitions import BulkDynamicPartitionsMixin
 
 POOL_SIZE = 2  # connections kept open per storage and process
 MAX_OVERFLOW = 16  # more, opened for bursts from many threads and closed afterwards
@@ -46,7 +49,7 @@ def pooled_engine(url: str) -> Engine:
     return engine
 
 
-class PooledPostgresEventLogStorage(PostgresEventLogStorage):
+class PooledPostgresEventLogStorage(BulkDynamicPartitionsMixin, PostgresEventLogStorage):
     def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None):
         super().__init__(postgres_url, inst_data=inst_data)
         self._engine = pooled_engine(postgres_url)

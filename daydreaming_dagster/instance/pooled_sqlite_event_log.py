@@ -42,6 +42,8 @@ from sqlalchemy import exc as sqlalchemy_exc
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import QueuePool
 
+from .bulk_partitions import BulkDynamicPartitionsMixin
+
 # Dagster writes the events it marks as one batch (a run's planned events, one per partition and
 # asset) through ``store_event_batch`` only when this variable is set; buffers stay per batch.
 EVENT_BATCH_SIZE_ENV = "DAGSTER_EVENT_BATCH_SIZE"
@@ -85,7 +87,7 @@ def default_base_dir() -> str:
     return os.path.join(home, "history", "runs")
 
 
-class PooledSqliteEventLogStorage(SqliteEventLogStorage):
+class PooledSqliteEventLogStorage(BulkDynamicPartitionsMixin, SqliteEventLogStorage):
     """Same storage as Dagster's SQLite event log; engines are reused instead of rebuilt."""
 
     def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):

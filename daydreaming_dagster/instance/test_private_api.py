@@ -150,3 +150,12 @@ def test_dagster_postgres_engines_that_the_pooled_storages_replace():
     for klass in (PostgresEventLogStorage, PostgresRunStorage):
         assert "self._engine = create_pg_engine(" in inspect.getsource(klass.__init__), klass
         assert "create_pg_connection(self._engine)" in inspect.getsource(klass), klass
+
+
+def test_dynamic_partitions_table_and_storage_helpers():
+    from dagster._core.storage.event_log.schema import DynamicPartitionsTable
+    from dagster._core.storage.event_log.sql_event_log import SqlEventLogStorage
+
+    assert {"partitions_def_name", "partition"} <= set(DynamicPartitionsTable.c.keys())
+    for name in ("_check_partitions_table", "index_connection"):
+        assert callable(getattr(SqlEventLogStorage, name, None)), name

@@ -13,7 +13,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -197,12 +197,31 @@ class ExperimentStatus:
         return sha256_text(json.dumps(parts))
 
 
+# What a slim status keeps of a call record (see ``experiment_status``).
+SLIM_RECORD_KEYS = ("provider", GENERATION_ANSWER)
+
+
+def slimmed(stored: StoredResult) -> StoredResult:
+    """The stored result with its record cut to ``SLIM_RECORD_KEYS`` (the text stays: the
+    fingerprint hashes it)."""
+    if stored.record is None:
+        return stored
+    record = {key: stored.record[key] for key in SLIM_RECORD_KEYS if key in stored.record}
+    return StoredResult(record, stored.text)
+
+
 def experiment_status(
     reader: TaskStatusReader,
     generation_tasks: dict[str, GenerationTask],
     evaluation_tasks: dict[str, EvaluationTask],
+    slim: bool = False,
 ) -> ExperimentStatus:
-    """The state of every task of the selection (the one place it is worked out in bulk)."""
+    """The state of every task of the selection (the one place it is worked out in bulk).
+
+    ``slim`` keeps what the scores and summaries read (states, answers, provider) and drops
+    each task's expected call, judge prompt and full record as soon as its state is decided:
+    at 24,750 tasks the prompts and records alone are over 100 MB.
+    """
     layout = reader.layout
     status = ExperimentStatus(base_url=reader.base_url)
     for key, task in generation_tasks.items():
@@ -214,7 +233,10 @@ def experiment_status(
                 f"evaluation task {key} judges {task.generation_task_id}, which is not in "
                 "generation_tasks.csv; re-materialize the task assets."
             )
-        status.evaluations[key] = reader.evaluation(task, generation)
+        judged = reader.evaluation(task, generation)
+        if slim:
+            judged = replace(judged, expected=None, prompt=None, stored=slimmed(judged.stored))
+        status.evaluations[key] = judged
     status.set_aside_generations = len(
         results_on_disk(layout.generation_responses) - set(generation_tasks)
     )
