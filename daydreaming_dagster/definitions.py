@@ -37,13 +37,11 @@ JOBS = [
     define_asset_job(
         "generate",
         selection=["generation_prompt", "generation_response"],
-        partitions_def=partitions.generation_tasks_partitions,
         description="Generation prompts and answers for a range of generation partitions.",
     ),
     define_asset_job(
         "judge",
         selection=["evaluation_prompt", "evaluation_response"],
-        partitions_def=partitions.evaluation_tasks_partitions,
         description="Judge prompts and answers for a range of evaluation partitions.",
     ),
 ]
