@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import weakref
 
+import dagster_postgres
 from dagster._serdes import ConfigurableClassData
 from dagster_postgres import PostgresEventLogStorage, PostgresRunStorage
 from dagster_postgres.utils import create_pg_engine
@@ -49,21 +50,27 @@ def pooled_engine(url: str) -> Engine:
     return engine
 
 
-class PooledPostgresEventLogStorage(BulkDynamicPartitionsMixin, PostgresEventLogStorage):
+class _PooledEngine:
+    """For a dagster-postgres storage: its NullPool engine replaced by a pooled one."""
+
     def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None):
-        super().__init__(postgres_url, inst_data=inst_data)
+        super().__init__(postgres_url, inst_data=inst_data)  # type: ignore[call-arg]
         self._engine = pooled_engine(postgres_url)
 
     def dispose(self) -> None:
-        super().dispose()
+        super().dispose()  # type: ignore[misc]
         self._engine.dispose()
 
 
-class PooledPostgresRunStorage(PostgresRunStorage):
-    def __init__(self, postgres_url: str, inst_data: ConfigurableClassData | None = None):
-        super().__init__(postgres_url, inst_data=inst_data)
-        self._engine = pooled_engine(postgres_url)
+class PooledPostgresEventLogStorage(
+    _PooledEngine, BulkDynamicPartitionsMixin, PostgresEventLogStorage
+):
+    pass
 
-    def dispose(self) -> None:
-        super().dispose()
-        self._engine.dispose()
+
+class PooledPostgresRunStorage(_PooledEngine, PostgresRunStorage):
+    pass
+
+
+# Schedules see little traffic; dagster-postgres' own storage, under the name the choice uses.
+PostgresScheduleStorage = dagster_postgres.PostgresScheduleStorage

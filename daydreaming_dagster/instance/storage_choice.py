@@ -20,6 +20,8 @@ from dagster._serdes import ConfigurableClassData
 from ..records.postgres_url import postgres_url
 from .pooled_sqlite_event_log import PooledSqliteEventLogStorage
 
+OPTIONAL_BASE_DIR = PooledSqliteEventLogStorage.config_type()  # {"base_dir": optional string}
+
 
 def _base_dir(config_value: dict, *relative: str) -> str:
     base = config_value.get("base_dir")
@@ -31,21 +33,30 @@ def _base_dir(config_value: dict, *relative: str) -> str:
     return os.path.join(home, *relative)
 
 
+def _postgres_or_sqlite(inst_data, config_value, postgres_class: str, sqlite, *relative: str):
+    """dagster-postgres' storage (``postgres_class``, imported only when used) when the URL is
+    set, else ``sqlite(base_dir, inst_data)`` with base_dir from the config or DAGSTER_HOME."""
+    url = postgres_url()
+    if url:
+        from . import pooled_postgres
+
+        return getattr(pooled_postgres, postgres_class)(url, inst_data=inst_data)
+    return sqlite(_base_dir(config_value, *relative), inst_data)
+
+
 class ProjectRunStorage(SqliteRunStorage):
     """Runs: ``$DAGSTER_HOME/history/runs.db``, or the PostgreSQL database."""
 
     @classmethod
     def config_type(cls):
-        return PooledSqliteEventLogStorage.config_type()  # an optional base_dir
+        return OPTIONAL_BASE_DIR
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
-        url = postgres_url()
-        if url:
-            from .pooled_postgres import PooledPostgresRunStorage  # imported only when used
-
-            return PooledPostgresRunStorage(url, inst_data=inst_data)
-        return SqliteRunStorage.from_local(_base_dir(config_value, "history"), inst_data)
+        return _postgres_or_sqlite(
+            inst_data, config_value, "PooledPostgresRunStorage", SqliteRunStorage.from_local,
+            "history",
+        )  # fmt: skip
 
 
 class ProjectEventLogStorage(PooledSqliteEventLogStorage):
@@ -53,12 +64,10 @@ class ProjectEventLogStorage(PooledSqliteEventLogStorage):
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
-        url = postgres_url()
-        if url:
-            from .pooled_postgres import PooledPostgresEventLogStorage
-
-            return PooledPostgresEventLogStorage(url, inst_data=inst_data)
-        return PooledSqliteEventLogStorage(_base_dir(config_value, "history", "runs"), inst_data)
+        return _postgres_or_sqlite(
+            inst_data, config_value, "PooledPostgresEventLogStorage", PooledSqliteEventLogStorage,
+            "history", "runs",
+        )  # fmt: skip
 
 
 class ProjectScheduleStorage(SqliteScheduleStorage):
@@ -66,16 +75,14 @@ class ProjectScheduleStorage(SqliteScheduleStorage):
 
     @classmethod
     def config_type(cls):
-        return PooledSqliteEventLogStorage.config_type()
+        return OPTIONAL_BASE_DIR
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value):
-        url = postgres_url()
-        if url:
-            from dagster_postgres import PostgresScheduleStorage
-
-            return PostgresScheduleStorage(url, inst_data=inst_data)
-        return SqliteScheduleStorage.from_local(_base_dir(config_value, "schedules"), inst_data)
+        return _postgres_or_sqlite(
+            inst_data, config_value, "PostgresScheduleStorage", SqliteScheduleStorage.from_local,
+            "schedules",
+        )  # fmt: skip
 
 
 STORAGE_CLASSES = {

@@ -45,7 +45,7 @@ EXEC_TIED_TO_PARENT = (
     "import ctypes, os, signal, sys\n"
     "try: ctypes.CDLL(None).prctl(1, signal.SIGTERM)\n"
     "except (AttributeError, OSError): pass\n"
-    "os.execv(sys.argv[1], sys.argv[1:])"
+    "os.execvp(sys.argv[1], sys.argv[1:])"
 )
 
 
@@ -105,8 +105,8 @@ class Daemon:
     def start(self) -> None:
         if self._process is not None:
             return
-        script = Path(sys.executable).with_name("dagster-daemon")
-        command = [str(script)] if script.exists() else [sys.executable, "-m", "dagster._daemon"]
+        script = Path(sys.executable).with_name("dagster-daemon")  # this environment's
+        command = [str(script) if script.exists() else "dagster-daemon"]
         if sys.platform == "linux":
             command = [sys.executable, "-c", EXEC_TIED_TO_PARENT, *command]
         log = self._log_path.open("ab")
