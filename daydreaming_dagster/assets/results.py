@@ -19,7 +19,7 @@ from dagster import (
 )
 
 from ..experiment.call_identity import endpoint_host, sha256_text
-from ..experiment.score_parsing import parse_score
+from ..experiment.score_parsing import ParsedScore, parse_score
 from ..experiment.statistics import (
     consensus_high,
     judge_agreement,
@@ -31,10 +31,12 @@ from ..experiment.summary_context import StageCounts, SummaryContext
 from ..experiment.task_state import TaskState
 from ..experiment.tasks import evaluation_tasks_by_id, generation_tasks_by_id
 from ..records.data_layout import DataLayout, text_path, write_bytes_atomic, write_text_atomic
-from ..records.fork_memory import frozen_heap
+from ..records.fork_memory import FrozenHeap
 from ..records.task_status import (
     GENERATION_ANSWER,
+    EvaluationStatus,
     ExperimentStatus,
+    GenerationStatus,
     TaskStatusReader,
     experiment_status,
 )
@@ -68,19 +70,34 @@ CONTEXT_FILE = "summary_context.json"
 NO_RESPONSE = "no evaluation response yet (materialize evaluation_response for this partition)"
 
 
+class ScoreReader:
+    """Parses each done judgement while ``experiment_status`` has its answer at hand (it keeps
+    no answer texts), so the scores need no second read of the files."""
+
+    def __init__(self) -> None:
+        self.parsed: dict[str, ParsedScore] = {}
+
+    def __call__(self, status: GenerationStatus | EvaluationStatus) -> None:
+        if isinstance(status, EvaluationStatus) and status.state is TaskState.DONE:
+            self.parsed[status.task.task_id] = parse_score(status.stored.text or "")
+
+
 def parse_all(
-    evaluation_tasks: pd.DataFrame, status: ExperimentStatus, layout: DataLayout
+    evaluation_tasks: pd.DataFrame,
+    status: ExperimentStatus,
+    layout: DataLayout,
+    parsed: dict[str, ParsedScore],
 ) -> pd.DataFrame:
     """One row per evaluation task. Only a done judgement (of the generation answer stored now,
     with the current template and settings) gets a score; a stale or missing one gets an error
-    saying why, never a score."""
+    saying why, never a score. ``parsed`` holds the done judgements' scores (``ScoreReader``)."""
     rows = []
     for task in evaluation_tasks.itertuples(index=False):
         judged = status.evaluations[task.evaluation_task_id]
         score = line = None
         if judged.state is TaskState.DONE:
-            parsed = parse_score(judged.stored.text or "")
-            score, error, line = parsed.score, parsed.error, parsed.score_line
+            reading = parsed[task.evaluation_task_id]
+            score, error, line = reading.score, reading.error, reading.score_line
         elif judged.state is TaskState.STALE:
             error = f"stale, not counted: {judged.decision.reason}"
         else:
@@ -187,16 +204,17 @@ def parsed_scores(
     (see task_status) are scored; stale and missing ones say why they are not."""
     layout = data_paths.layout
     reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
+    scores = ScoreReader()
     try:
         status = experiment_status(
             reader,
             generation_tasks_by_id(generation_tasks),
             evaluation_tasks_by_id(evaluation_tasks),
-            slim=True,
+            visit=scores,
         )
     except ValueError as exc:
         raise Failure(str(exc)) from None
-    table = parse_all(evaluation_tasks, status, layout)
+    table = parse_all(evaluation_tasks, status, layout, scores.parsed)
     about = summary_context(status, generation_tasks, evaluation_tasks, content_combinations)
     write_text_atomic(layout.parsing / STATUS_FILE, about.to_json())
     done = table["state"] == TaskState.DONE.value
@@ -247,14 +265,15 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     if "fork" not in multiprocessing.get_all_start_methods():
         return lambda: draw_charts(scores)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
-    with frozen_heap():
-        future = pool.submit(draw_charts, scores)  # forks the drawing process
+    frozen = FrozenHeap()  # until the drawing process is gone (see fork_memory)
+    future = pool.submit(draw_charts, scores)  # forks the drawing process
 
     def wait() -> dict[str, bytes]:
         try:
             return future.result()
         finally:
             pool.shutdown()
+            frozen.thaw()
 
     return wait
 

@@ -22,7 +22,13 @@ from ..experiment.tasks import GenerationTask, evaluation_tasks_by_id, generatio
 from ..llm_calls.budget import Prices, estimated_prompt_tokens
 from ..llm_calls.response_cache import ResponseCache
 from ..records.data_layout import DataLayout, read_records
-from ..records.task_status import ExperimentStatus, TaskStatusReader, experiment_status
+from ..records.task_status import (
+    EvaluationStatus,
+    ExperimentStatus,
+    GenerationStatus,
+    TaskStatusReader,
+    experiment_status,
+)
 
 STAGES = ("generation", "evaluation")
 
@@ -139,52 +145,83 @@ class _Estimator:
         e.max_completion_tokens += top
 
 
+class _Planner:
+    """Counts each task as ``experiment_status`` reads it (a generation, then the evaluations
+    that judge it), so no answer or judge prompt is kept beyond its own generation."""
+
+    def __init__(self, layout: DataLayout, reader: TaskStatusReader, reuse: bool):
+        self.est = _Estimator(layout, reader, reuse)
+        self.reader = reader
+        self.reuse = reuse
+        self.prompt_sizes = _PromptSizes(layout)
+        # The generation being read, and the answer the run will have stored for it (None when
+        # the run will ask for it anew: its judges' prompts are not known yet).
+        self.generation: GenerationStatus | None = None
+        self.new_answer: str | None = None
+
+    def __call__(self, status: GenerationStatus | EvaluationStatus) -> None:
+        if isinstance(status, GenerationStatus):
+            self.generation_seen(status)
+        else:
+            self.evaluation_seen(status)
+
+    def generation_seen(self, g: GenerationStatus) -> None:
+        est, reuse = self.est, self.reuse
+        self.generation = g
+        e = est.entry("generation", g.task.model)
+        e.tasks += 1
+        if g.decision.done and reuse:
+            e.done += 1
+            self.new_answer = g.stored.text
+            return
+        e.stale += g.state is TaskState.STALE
+        assert g.expected is not None
+        call = g.expected.call.key
+        hit = est.cache.get(call) if reuse else None
+        self.new_answer = hit.text if hit is not None else None
+        est.count(e, "generation", call, self.prompt_sizes.tokens(g.task), g.task.max_tokens)
+
+    def evaluation_seen(self, v: EvaluationStatus) -> None:
+        est, reuse = self.est, self.reuse
+        e = est.entry("evaluation", v.task.model)
+        e.tasks += 1
+        if v.decision.done and reuse:
+            e.done += 1
+            return
+        e.stale += v.state is TaskState.STALE
+        answer = self.new_answer
+        if answer is None:  # its generation will be answered in the run: prompt not known yet
+            generation = v.generation
+            template = self.reader.evaluation_template(v.task.template)
+            tokens = estimated_prompt_tokens(template) + est.answer_tokens(
+                "generation", generation.task.model, generation.task.max_tokens
+            )
+            est.count(e, "evaluation", None, tokens, v.task.max_tokens)
+            return
+        expected, prompt = self.reader.expected_evaluation(v.task, answer)
+        if reuse and decide(expected, v.stored.stored).done:
+            return  # done again once its generation's cached answer is stored: no call
+        tokens = estimated_prompt_tokens(prompt)
+        est.count(e, "evaluation", expected.call.key, tokens, v.task.max_tokens)
+
+    def estimates(self) -> list[ModelEstimate]:
+        """Generation rows first, then evaluation rows, each in the order models appeared."""
+        rows = list(self.est.estimates.values())
+        return sorted(rows, key=lambda e: STAGES.index(e.stage))
+
+
 def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
     """Plan the run for the task tables currently in ``layout.tasks``."""
     generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
     evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
     templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
     reader = TaskStatusReader(layout, base_url, templates)
-    status = experiment_status(
-        reader, generation_tasks_by_id(generation), evaluation_tasks_by_id(evaluation)
-    )
-    est = _Estimator(layout, reader, reuse)
-    prompt_sizes = _PromptSizes(layout)
-    new_answers: dict[str, str | None] = {}  # generation -> the answer the run will store
-    for key, g in status.generations.items():
-        e = est.entry("generation", g.task.model)
-        e.tasks += 1
-        if g.decision.done and reuse:
-            e.done += 1
-            new_answers[key] = g.stored.text
-            continue
-        e.stale += g.state is TaskState.STALE
-        call = g.expected.call.key
-        hit = est.cache.get(call) if reuse else None
-        new_answers[key] = hit.text if hit is not None else None
-        est.count(e, "generation", call, prompt_sizes.tokens(g.task), g.task.max_tokens)
-    for v in status.evaluations.values():
-        e = est.entry("evaluation", v.task.model)
-        e.tasks += 1
-        if v.decision.done and reuse:
-            e.done += 1
-            continue
-        e.stale += v.state is TaskState.STALE
-        answer = new_answers.get(v.task.generation_task_id)
-        if answer is None:  # its generation will be answered in the run: prompt not known yet
-            template = templates.get(v.task.template, "")
-            generation = status.generations[v.task.generation_task_id]
-            tokens = estimated_prompt_tokens(template) + est.answer_tokens(
-                "generation", generation.task.model, generation.task.max_tokens
-            )
-            est.count(e, "evaluation", None, tokens, v.task.max_tokens)
-            continue
-        expected, prompt = reader.expected_evaluation(v.task, answer)
-        if reuse and decide(expected, v.stored.stored).done:
-            continue  # done again once its generation's cached answer is stored: no call
-        tokens = estimated_prompt_tokens(prompt)
-        est.count(e, "evaluation", expected.call.key, tokens, v.task.max_tokens)
-    estimates = list(est.estimates.values())
+    generation_tasks = generation_tasks_by_id(generation)
+    evaluation_tasks = evaluation_tasks_by_id(evaluation)
+    del generation, evaluation  # the typed tasks are all that is needed from here on
+    planner = _Planner(layout, reader, reuse)
+    status = experiment_status(reader, generation_tasks, evaluation_tasks, visit=planner)
+    estimates = planner.estimates()
     calls = {stage: sum(e.calls for e in estimates if e.stage == stage) for stage in STAGES}
     return Plan(estimates, status, reuse, calls)
 

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from ..llm_calls.interrupt import stop_on_sigint, stop_requested
-from ..records.fork_memory import frozen_heap
+from ..records.fork_memory import FrozenHeap
 from .options import RunOptions
 from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
@@ -220,14 +220,16 @@ class JudgingProcess:
             name="daydreaming-judging",
         )
         self.started_at = time.perf_counter()
-        with frozen_heap():  # the child must not copy this process's heap (see fork_memory)
-            self._process.start()
+        # Neither process copies the other's share of the heap while both live (see fork_memory).
+        self._frozen = FrozenHeap()
+        self._process.start()
 
     def close(self) -> None:
         """Stop the judging process if this process is leaving before ``finish`` (an error)."""
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
+        self._frozen.thaw()
 
     def judge_from_back(self, judge_range: JudgeRange) -> ChunkResults:
         """The main process's share: chunks from the back until the two meet."""
@@ -240,6 +242,7 @@ class JudgingProcess:
             while_waiting()
         while self._process.is_alive():
             self._process.join(0.2)  # in steps, so Ctrl-C is noticed here at once
+        self._frozen.thaw()
         reports = list(own.reports)
         if self._report.exists():
             reports.append(read_report(self._report))

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -32,20 +32,38 @@ from ..experiment.tasks import EvaluationTask, GenerationTask
 from .data_layout import DataLayout, read_record, text_path
 
 GENERATION_ANSWER = "generation_answer_sha256"
+# What a slim result keeps of a call record (see ``StoredResult.slim``).
+SLIM_RECORD_KEYS = ("provider", GENERATION_ANSWER)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StoredResult:
-    """A partition's files as they are now: the record, the answer text and its hash."""
+    """A partition's files as they are now: the record, the answer text and its hash.
+
+    A slim result (see ``slim``) keeps the hash but not the text, and of the record only what
+    the scores and summaries read: at 24,750 tasks the texts and records alone are over 100 MB.
+    """
 
     record: dict[str, Any] | None
     text: str | None
+    answer_sha256: str | None = None  # hash of ``text``, kept when the text is dropped
+
+    @classmethod
+    def of(cls, record: dict[str, Any] | None, text: str | None) -> StoredResult:
+        return cls(record, text, sha256_text(text) if text is not None else None)
 
     @property
     def stored(self) -> Stored:
-        if self.record is None and self.text is None:
+        if self.record is None and self.answer_sha256 is None:
             return NOTHING_STORED
-        return Stored(self.record, sha256_text(self.text) if self.text is not None else None)
+        return Stored(self.record, self.answer_sha256)
+
+    def slim(self) -> StoredResult:
+        """This result with its text dropped and its record cut to ``SLIM_RECORD_KEYS``."""
+        record = self.record
+        if record is not None:
+            record = {key: record[key] for key in SLIM_RECORD_KEYS if key in record}
+        return StoredResult(record, None, self.answer_sha256)
 
 
 def read_stored(folder: Path, partition_key: str) -> StoredResult:
@@ -53,14 +71,14 @@ def read_stored(folder: Path, partition_key: str) -> StoredResult:
         text: str | None = text_path(folder, partition_key).read_text(encoding="utf-8")
     except FileNotFoundError:
         text = None
-    return StoredResult(read_record(folder, partition_key), text)
+    return StoredResult.of(read_record(folder, partition_key), text)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class GenerationStatus:
     task: GenerationTask
     decision: Decision
-    expected: Expected
+    expected: Expected | None  # None once slimmed
     stored: StoredResult
 
     @property
@@ -73,7 +91,7 @@ class GenerationStatus:
         return self.stored.text if self.decision.done else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class EvaluationStatus:
     task: EvaluationTask
     decision: Decision
@@ -118,12 +136,16 @@ class TaskStatusReader:
         expected = self.expected_generation(task)
         return GenerationStatus(task, decide(expected, stored.stored), expected, stored)
 
-    def evaluation_prompt(self, task: EvaluationTask, answer: str) -> str:
-        if task.template not in self._templates:
+    def evaluation_template(self, name: str) -> str:
+        if name not in self._templates:
             raise ValueError(
-                f"evaluation template {task.template!r} is not active; re-materialize "
+                f"evaluation template {name!r} is not active; re-materialize "
                 "evaluation_templates (and the task assets)."
             )
+        return self._templates[name]
+
+    def evaluation_prompt(self, task: EvaluationTask, answer: str) -> str:
+        self.evaluation_template(task.template)
         return evaluation_prompt_text(self._templates, task.template, answer)
 
     def expected_evaluation(self, task: EvaluationTask, answer: str) -> tuple[Expected, str]:
@@ -197,46 +219,55 @@ class ExperimentStatus:
         return sha256_text(json.dumps(parts))
 
 
-# What a slim status keeps of a call record (see ``experiment_status``).
-SLIM_RECORD_KEYS = ("provider", GENERATION_ANSWER)
+def slim_generation(status: GenerationStatus) -> GenerationStatus:
+    return replace(status, expected=None, stored=status.stored.slim())
 
 
-def slimmed(stored: StoredResult) -> StoredResult:
-    """The stored result with its record cut to ``SLIM_RECORD_KEYS`` (the text stays: the
-    fingerprint hashes it)."""
-    if stored.record is None:
-        return stored
-    record = {key: stored.record[key] for key in SLIM_RECORD_KEYS if key in stored.record}
-    return StoredResult(record, stored.text)
+def slim_evaluation(status: EvaluationStatus, generation: GenerationStatus) -> EvaluationStatus:
+    return replace(
+        status, expected=None, prompt=None, stored=status.stored.slim(), generation=generation
+    )
+
+
+Visitor = Callable[[GenerationStatus | EvaluationStatus], None]
 
 
 def experiment_status(
     reader: TaskStatusReader,
     generation_tasks: dict[str, GenerationTask],
     evaluation_tasks: dict[str, EvaluationTask],
-    slim: bool = False,
+    visit: Visitor | None = None,
 ) -> ExperimentStatus:
     """The state of every task of the selection (the one place it is worked out in bulk).
 
-    ``slim`` keeps what the scores and summaries read (states, answers, provider) and drops
-    each task's expected call, judge prompt and full record as soon as its state is decided:
-    at 24,750 tasks the prompts and records alone are over 100 MB.
+    Memory stays small whatever the experiment's size: each generation is read with the
+    evaluations that judge it, ``visit`` (if given) sees each full status while its texts,
+    records and judge prompts are at hand, and only slim statuses (states, answer hashes,
+    provider) are kept. So at most one generation's files are held at a time.
     """
     layout = reader.layout
-    status = ExperimentStatus(base_url=reader.base_url)
-    for key, task in generation_tasks.items():
-        status.generations[key] = reader.generation(task)
+    judged_by: dict[str, list[EvaluationTask]] = {key: [] for key in generation_tasks}
     for key, task in evaluation_tasks.items():
-        generation = status.generations.get(task.generation_task_id)
-        if generation is None:
+        if task.generation_task_id not in judged_by:
             raise ValueError(
                 f"evaluation task {key} judges {task.generation_task_id}, which is not in "
                 "generation_tasks.csv; re-materialize the task assets."
             )
-        judged = reader.evaluation(task, generation)
-        if slim:
-            judged = replace(judged, expected=None, prompt=None, stored=slimmed(judged.stored))
-        status.evaluations[key] = judged
+        judged_by[task.generation_task_id].append(task)
+    status = ExperimentStatus(base_url=reader.base_url)
+    evaluations: dict[str, EvaluationStatus] = {}
+    for key, task in generation_tasks.items():
+        generation = reader.generation(task)
+        if visit is not None:
+            visit(generation)
+        slim = slim_generation(generation)
+        status.generations[key] = slim
+        for evaluation_task in judged_by.pop(key):
+            judged = reader.evaluation(evaluation_task, generation)
+            if visit is not None:
+                visit(judged)
+            evaluations[evaluation_task.task_id] = slim_evaluation(judged, slim)
+    status.evaluations = {key: evaluations[key] for key in evaluation_tasks}
     status.set_aside_generations = len(
         results_on_disk(layout.generation_responses) - set(generation_tasks)
     )
