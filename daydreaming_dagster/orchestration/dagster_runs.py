@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-import time
 from pathlib import Path
 
 from dagster import (
@@ -167,20 +166,3 @@ def ordered_keys(instance: DagsterInstance, stage: str, keys: list[str]) -> list
     if unknown:
         raise ValueError(f"{unknown[0]} is not a registered partition")
     return sorted(keys, key=position.__getitem__)
-
-
-def wait_for_generation_run(
-    instance: DagsterInstance, invocation: str, timeout_s: float = 120.0
-) -> None:
-    """Evaluations wait for generations that a live run is producing; make sure that run has
-    started before judging starts, so no evaluation mistakes a generation not yet started for a
-    failure. Started, not just created: Dagster stores a run, then its planned events (one per
-    partition, seconds for thousands of them on a busy machine), and only then starts it; an
-    evaluation planned in between found no run producing its generation (seen: 788 of 19,800
-    evaluations failed "not made yet" at 4,950 generations)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        runs = instance.get_runs(filters=RunsFilter(tags={INVOCATION_TAG: invocation}), limit=1)
-        if runs and runs[0].status != DagsterRunStatus.NOT_STARTED:
-            return
-        time.sleep(0.1)

@@ -33,8 +33,15 @@ from .dagster_runs import (
     open_instance,
     ordered_keys,
 )
-from .options import RunOptions
-from .parallel_judging import Assignment, ChunkResults, JudgingProcess, head_start_for, split_in_two
+from .options import DEFAULT_RUN_PARTITIONS, RunOptions
+from .parallel_judging import (
+    Assignment,
+    ChunkResults,
+    JudgingProcess,
+    cut,
+    head_start_for,
+    split_in_two,
+)
 from .project import Project, judge_range_fn, prepare, run_range, run_setup
 from .quota import quota_exhaustions
 from .run_reports import (
@@ -109,8 +116,9 @@ def run_stage(
     llm: LLMClientResource,
     display: RunDisplay,
     extra_tags: dict[str, str] | None = None,
+    run_partitions: int = DEFAULT_RUN_PARTITIONS,
 ) -> StageReport:
-    """One batch run over the partition range that covers ``keys``."""
+    """Batch runs, one after another, over the partition ranges that cover ``keys``."""
     if not keys:
         display.nothing_to_do(stage)
         return StageReport(stage)
@@ -119,8 +127,15 @@ def run_stage(
     except ValueError as exc:
         return StageReport(stage, run_ok=False, error=str(exc))
     started = time.perf_counter()
+    report = StageReport(stage)
     with display.watching(responses_folder(project.layout, stage), stage, len(keys)):
-        report = run_range(project.defs, instance, stage, ordered, llm, extra_tags)
+        # Runs of at most ``run_partitions`` partitions each: a run holds its events until it
+        # ends (see parallel_judging), so memory stays bounded whatever the experiment's size.
+        for part in cut(slice(0, len(ordered)), run_partitions):
+            chunk = ordered[part]
+            report.merge(run_range(project.defs, instance, stage, chunk, llm, extra_tags))
+            if report.stopped_the_run or stop_requested():
+                break
     display.stage_finished(report, time.perf_counter() - started)
     return report
 
@@ -168,8 +183,11 @@ def judging_alongside(
     generation_keys, evaluation_keys = plan_keys
     judging = None
     if evaluation_keys:
-        chunks = split_in_two(len(evaluation_keys), head_start_for(len(generation_keys)))
-        assignment = Assignment(options.invocation, evaluation_keys, bool(generation_keys), chunks)
+        head_start = head_start_for(len(generation_keys))
+        chunks = split_in_two(
+            len(evaluation_keys), head_start, max_size=options.partitions_per_run()
+        )
+        assignment = Assignment(options.invocation, evaluation_keys, generation_keys, chunks)
         judging = JudgingProcess(options, project, assignment, work, ledger)
     try:
         yield judging
@@ -192,6 +210,7 @@ def status_of(reports: list[StageReport], results_ok: bool, quota: list[Exhausti
 
 def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     """Everything ``daydreaming run`` does, in order; see the module docstring."""
+    options.partitions_per_run()  # a bad setting stops the command before anything runs
     project = prepare(options)
     layout = project.layout
     work = Path(tempfile.mkdtemp(prefix="daydreaming-run-"))
@@ -248,10 +267,18 @@ def run_here(
             ):
                 tags = {INVOCATION_TAG: options.invocation}
                 generation = run_stage(
-                    project, instance, "generation", generation_keys, llm, display, tags
+                    project,
+                    instance,
+                    "generation",
+                    generation_keys,
+                    llm,
+                    display,
+                    tags,
+                    options.partitions_per_run(),
                 )
                 reports.append(generation)
                 if judging is not None:
+                    judging.queue.generation_ended()
                     own = ChunkResults()
                     if generation.stopped_the_run or stop_requested():
                         judging.queue.stop()

@@ -16,6 +16,19 @@ from ..resources.llm_client import LLMClientResource
 
 # Shortens the "minute" of per-minute limits, to simulate a provider's free tier in tests.
 RATE_WINDOW_ENV = "DAYDREAMING_RATE_LIMIT_WINDOW_S"
+# Partitions per Dagster run: a run holds every event of its step until it ends (about 6-13 KB
+# a partition), so cutting the work into runs of this size bounds the memory at any scale.
+RUN_PARTITIONS_ENV = "DAYDREAMING_RUN_PARTITIONS"
+DEFAULT_RUN_PARTITIONS = 2000
+
+
+def run_partitions_from_env() -> int:
+    value = os.environ.get(RUN_PARTITIONS_ENV, "").strip()
+    if not value:
+        return DEFAULT_RUN_PARTITIONS
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{RUN_PARTITIONS_ENV}={value!r} must be a whole number of at least 1.")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,13 @@ class RunOptions:
     calibrate: bool = False
     request_timeout_s: float | None = None
     workers: int = 1  # above 1: runs queued through Dagster's run coordinator (worker_runs)
+    run_partitions: int | None = None  # None: DAYDREAMING_RUN_PARTITIONS, else 2000
     # One id for the processes of this command, so what one learns (a quota gone) holds for all.
     invocation: str = field(default_factory=lambda: uuid.uuid4().hex)
+
+    def partitions_per_run(self) -> int:
+        """Partitions per Dagster run; ValueError (said in a line) for a bad setting."""
+        return self.run_partitions or run_partitions_from_env()
 
     def llm(self, budget_ledger: Path | None = None) -> LLMClientResource:
         return LLMClientResource(**self.llm_settings(budget_ledger))

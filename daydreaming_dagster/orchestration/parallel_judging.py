@@ -28,7 +28,7 @@ from typing import Any
 
 from ..llm_calls.interrupt import stop_on_sigint, stop_requested
 from ..records.fork_memory import FrozenHeap
-from .options import RunOptions
+from .options import DEFAULT_RUN_PARTITIONS, RunOptions
 from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
 # Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
@@ -41,9 +41,9 @@ MIN_CHUNK = 50  # smaller selections are judged in one run
 
 # A run keeps every event its step emits until it ends (Dagster's in-process result and the
 # step's hook list hold them all, about 13 KB per partition here), so no run judges more than
-# this many partitions: each part is cut into runs of at most MAX_RUN_PARTITIONS, which bounds
-# that memory whatever the experiment's size, for about 0.2 s of CPU per extra run.
-MAX_RUN_PARTITIONS = 2000
+# ``RunOptions.run_partitions`` partitions: each part is cut into runs of at most that many,
+# which bounds that memory whatever the experiment's size, for about 0.2 s of CPU per extra run.
+MAX_RUN_PARTITIONS = DEFAULT_RUN_PARTITIONS
 
 
 def split_in_two(
@@ -86,6 +86,7 @@ class ChunkQueue:
         self._front = context.RawValue("i", 0)
         self._back = context.RawValue("i", count)  # one past the last chunk not yet taken
         self._stopped = context.RawValue("b", 0)
+        self._generation_over = context.RawValue("b", 0)
 
     def take_front(self) -> int | None:
         with self._lock:
@@ -106,6 +107,13 @@ class ChunkQueue:
         with self._lock:
             self._stopped.value = 1
 
+    def generation_ended(self) -> None:
+        """The main process's generation runs are over: what they did not store, nobody will."""
+        self._generation_over.value = 1
+
+    def generation_over(self) -> bool:
+        return bool(self._generation_over.value)
+
 
 @dataclass
 class Assignment:
@@ -113,7 +121,7 @@ class Assignment:
 
     invocation: str
     keys: list[str]  # pending evaluation keys, in partition registration order
-    wait_for_generation_run: bool
+    generations: list[str]  # the generation keys the main process will produce meanwhile
     chunks: list[slice]  # of ``keys``: the judging process starts at the front
 
 
@@ -167,7 +175,8 @@ def _judging_main(
     ledger: str | None,
 ) -> None:
     """Body of the judging process: judge chunks from the front, then write what happened."""
-    from .dagster_runs import open_instance, wait_for_generation_run
+    from ..assets.generation_watch import promise_generations
+    from .dagster_runs import open_instance
     from .project import judge_range_fn, prepare
 
     exit_with_parent(parent_pid)
@@ -176,9 +185,8 @@ def _judging_main(
     try:
         project = prepared or prepare(options)
         llm = options.llm(Path(ledger) if ledger else None)
+        promise_generations(assignment.generations, queue.generation_over)
         with open_instance() as instance:
-            if assignment.wait_for_generation_run:
-                wait_for_generation_run(instance, assignment.invocation)
             judge = judge_range_fn(project.defs, instance, llm)
             results = judge_chunks(queue.take_front, queue, judge, assignment)
         write_report(Path(report_path), results.merged())

@@ -62,7 +62,7 @@ def test_stop_hands_out_nothing_more():
 
 def test_a_rejected_key_stops_both_ends():
     keys = [f"k{i}" for i in range(600)]
-    assignment = Assignment("run", keys, False, split_in_two(len(keys)))
+    assignment = Assignment("run", keys, [], split_in_two(len(keys)))
     queue = ChunkQueue(multiprocessing.get_context(), len(assignment.chunks))
     judged = []
 
