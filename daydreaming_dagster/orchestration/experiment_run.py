@@ -318,7 +318,7 @@ def make_results(
     """Scores and summaries, unless they were made from exactly what is stored now."""
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
-    if not ran and results_current(layout, summary_fingerprint(plan.status)):
+    if not ran and results_current(layout, summary_fingerprint(plan.status, layout)):
         display.results_up_to_date()
         return
     results = materialize_selection(
