@@ -18,11 +18,15 @@ def forest_plot(table: pd.DataFrame, labels: list[str], title: str, xlabel: str)
     evaluation template, one line per row, labelled by ``labels`` in row order)."""
     table = table.assign(label=labels).reset_index(drop=True)
     templates = sorted(table["evaluation_template"].unique()) or ["(nothing to compare)"]
-    tallest = max([len(table[table["evaluation_template"] == t]) for t in templates] + [1])
+    heights = [max(1, int((table["evaluation_template"] == t).sum())) for t in templates]
     figure, axes = plt.subplots(
-        1, len(templates), figsize=(6.2 * len(templates), 1.4 + 0.45 * tallest), squeeze=False
+        len(templates),
+        1,
+        figsize=(9, sum(1.5 + 0.4 * h for h in heights)),
+        squeeze=False,
+        gridspec_kw={"height_ratios": heights},
     )
-    for axis, template in zip(axes[0], templates, strict=True):
+    for axis, template in zip(axes[:, 0], templates, strict=True):
         block = table[table["evaluation_template"] == template].iloc[::-1]
         positions = range(len(block))
         for y, row in zip(positions, block.itertuples(index=False), strict=True):
@@ -32,7 +36,7 @@ def forest_plot(table: pd.DataFrame, labels: list[str], title: str, xlabel: str)
                 axis.plot(row.mean_diff, y, "o", color="tab:blue")
         axis.axvline(0, color="grey", linestyle="--", linewidth=1)
         axis.set_yticks(list(positions), [f"{row.label} (n={row.n})" for row in block.itertuples()])
-        axis.set_title(f"{title}\n({template})")
+        axis.set_title(f"{title} ({template})")
         axis.set_xlabel(xlabel)
         axis.grid(axis="x", alpha=0.3)
         if not len(block):

@@ -25,6 +25,7 @@ from ..llm_calls.interrupt import stop_requested
 from ..llm_calls.pacing import Exhaustion, limiter_keys
 from ..records.data_layout import DataLayout
 from ..resources.llm_client import LLMClientResource
+from .cohorts import record_cohort
 from .cost_estimate import Plan, estimate
 from .dagster_runs import (
     INVOCATION_TAG,
@@ -69,6 +70,7 @@ class RunOutcome:
     quota: list[Exhaustion] = field(default_factory=list)
     calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
     quota_models: list[str] = field(default_factory=list)  # the models the quotas stopped
+    cohort_id: str = ""  # data/cohorts/<id>/, recorded at the end (see orchestration.cohorts)
 
     @property
     def spent_usd(self) -> float:
@@ -222,6 +224,8 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     else:
         run_here(options, project, keys, (work, ledger), llm, display, outcome, plan)
     finish_outcome(outcome, options, llm)
+    if outcome.status is not RunStatus.INTERRUPTED and outcome.results_ok:
+        outcome.cohort_id = record_cohort(options, layout, llm.resolved_base_url(), outcome.status)
     return outcome
 
 
