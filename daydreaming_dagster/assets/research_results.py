@@ -20,7 +20,13 @@ from ..experiment.headline import (
     headline_note,
 )
 from ..experiment.paired_comparisons import paired_comparisons
-from ..experiment.reliability import judge_reliability, judge_vs_human, reliability_lines
+from ..experiment.reliability import (
+    TENTATIVE_ALPHA,
+    TRUST_ALPHA,
+    judge_reliability,
+    judge_vs_human,
+    reliability_lines,
+)
 from ..experiment.summary import to_markdown
 from ..experiment.summary_context import SummaryContext
 from ..records.data_layout import DataLayout
@@ -84,8 +90,10 @@ def research_results(
     reliability_section = (
         "## judge reliability\n\nKrippendorff's alpha (interval) across all judges, per "
         "evaluation template, with a bootstrap 95% interval over essays. A mean of the judges' "
-        "scores is trusted at alpha >= 0.800 and read as tentative from 0.667 (Krippendorff's "
-        f"own thresholds).\n\n{reliability}\n\n{to_markdown(tables['judge_reliability'])}"
+        f"scores is trusted at alpha >= {TRUST_ALPHA:.3f} and read as tentative from "
+        f"{TENTATIVE_ALPHA:.3f}: Krippendorff's own thresholds for relying on coded data, and "
+        "judges are coders.\n\n"
+        f"{reliability}\n\n{to_markdown(tables['judge_reliability'])}"
     )
     humans = tables["judge_vs_human"]
     later = [

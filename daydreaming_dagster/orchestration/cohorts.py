@@ -123,7 +123,10 @@ def compare(data_root: str, first: str, second: str) -> Comparison:
         scores_a, scores_b = read_cohort_scores(layout, a), read_cohort_scores(layout, b)
     except (OSError, ValueError) as exc:
         raise CohortError(f"Cannot read a cohort's parsed_scores.csv: {exc}") from None
-    table = compare_cohorts(scores_a, scores_b)
+    try:
+        table = compare_cohorts(scores_a, scores_b)
+    except KeyError as exc:
+        raise CohortError(f"A cohort's parsed_scores.csv lacks the column {exc}.") from None
     folder = layout.summary / "compare"
     stem = f"{a}__vs__{b}"
     csv, png = folder / f"{stem}.csv", folder / f"{stem}.png"
