@@ -11,6 +11,8 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from .console.research_commands import add_research_commands
+
 
 def _csv_list(text: str) -> list[str]:
     items = [part.strip() for part in text.split(",") if part.strip()]
@@ -62,6 +64,8 @@ def _add_selection_flags(command: argparse.ArgumentParser) -> None:
 
 
 WORKERS_HELP = "split the calls into N runs on Dagster's run queue and launcher (default 1)"
+CALIBRATE_HELP = "first have every judge score the control texts in data/01_raw/controls"
+MAX_COST_HELP = "never start a call whose worst-case cost would take this run past USD"
 
 
 def _workers(text: str) -> int:
@@ -85,17 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
         "run", help="run setup, every generation and evaluation not yet done, and the summary"
     )
     _add_selection_flags(run)
-    run.add_argument(
-        "--calibrate",
-        action="store_true",
-        help="first have every judge score the control texts in data/01_raw/controls",
-    )
-    run.add_argument(
-        "--max-cost",
-        type=float,
-        metavar="USD",
-        help="never start a call whose worst-case cost would take this run past USD",
-    )
+    run.add_argument("--calibrate", action="store_true", help=CALIBRATE_HELP)
+    run.add_argument("--max-cost", type=float, metavar="USD", help=MAX_COST_HELP)
     run.add_argument(
         "--request-timeout",
         type=_positive,
@@ -124,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PER_MINUTE,PER_DAY",
         help="simulate OpenRouter's free tier for ':free' models, e.g. 20,50",
     )
+    add_research_commands(commands)  # review export|import, compare
     return parser
 
 
@@ -170,6 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "mock-server":
         return _mock_server(args)
+    if hasattr(args, "handler"):  # review, compare
+        return args.handler(args)
     from .console.commands import estimate_command, run_command
     from .llm_calls.interrupt import stop_on_sigint
 

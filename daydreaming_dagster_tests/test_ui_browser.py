@@ -135,10 +135,13 @@ def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp
                 time.sleep(0.5)
 
             page.reload(wait_until="networkidle")
-            for key in ("summary", "chart_score_distribution", "chart_judge_agreement"):
+            keys = ("headline", "summary", "chart_score_distribution", "chart_judge_agreement",
+                    "chart_paired_model_comparisons")  # fmt: skip
+            for key in keys:
                 page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "final_results_metadata.png"), full_page=True)
-            page.get_by_text("[Show Markdown]").nth(1).click()
+            row = page.get_by_role("row").filter(has_text="chart_score_distribution").first
+            row.get_by_text("[Show Markdown]").click()
             chart = page.locator("img[src^='data:image/png']").first
             chart.wait_for(timeout=30_000)
             assert chart.bounding_box()["width"] > 200

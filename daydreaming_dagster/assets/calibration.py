@@ -17,6 +17,7 @@ from dagster import (
     asset_check,
 )
 
+from ..experiment.headline import FULL_LOOP_CONTROL
 from ..experiment.model_tables import concurrency_limits, price_table, request_rates
 from ..experiment.prompts import evaluation_prompt_text
 from ..experiment.score_parsing import parse_score
@@ -30,7 +31,7 @@ from .call_setup import make_runner
 from .llm_prompts_responses import LLM_POOL
 from .validity_checks import result_from_problems
 
-FULL_LOOP = "full_loop"
+FULL_LOOP = FULL_LOOP_CONTROL
 # "Clearly above": the full-loop control must beat every other control by this many points.
 MARGIN = 2.0
 COLUMNS = ["control", "evaluation_template", "evaluation_model", "score", "error", "path"]

@@ -42,6 +42,7 @@ from ..records.task_status import (
 )
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
+from .research_results import extra_inputs_digest, research_results
 
 GROUP = "results"
 PARSED_SCORE_COLUMNS = [
@@ -137,15 +138,28 @@ def parse_all(
     return table
 
 
-def summary_fingerprint(status: ExperimentStatus) -> str:
+def summary_fingerprint(status: ExperimentStatus, layout: DataLayout | None = None) -> str:
     """The task states and answers, and the code that turns them into scores and summaries:
-    a changed parser or statistic makes the summaries out of date like a changed answer."""
-    from ..experiment import score_labels, score_parsing, score_values, statistics, summary
+    a changed parser or statistic makes the summaries out of date like a changed answer. With
+    ``layout``, new calibration or human scores do too."""
+    from ..experiment import (
+        headline,
+        paired_comparisons,
+        reliability,
+        score_labels,
+        score_parsing,
+        score_values,
+        statistics,
+        summary,
+    )
+    from . import research_results as research
 
     sources = [Path(m.__file__).read_text("utf-8") for m in (
-        score_labels, score_parsing, score_values, statistics, summary)]  # fmt: skip
+        score_labels, score_parsing, score_values, statistics, summary, headline,
+        paired_comparisons, reliability, research)]  # fmt: skip
     sources.append(Path(__file__).read_text("utf-8"))
-    return sha256_text(status.fingerprint + "".join(sha256_text(s) for s in sources))
+    extra = extra_inputs_digest(layout) if layout is not None else ""
+    return sha256_text(status.fingerprint + "".join(sha256_text(s) for s in sources) + extra)
 
 
 def counts_of(status: ExperimentStatus, stage: str) -> StageCounts:
@@ -166,6 +180,7 @@ def summary_context(
     generation_tasks: pd.DataFrame,
     evaluation_tasks: pd.DataFrame,
     content_combinations: pd.DataFrame,
+    layout: DataLayout | None = None,
 ) -> SummaryContext:
     """The selection as the task tables have it (not as some run config says it is)."""
     combos = content_combinations.groupby("combo_id")["concept_id"].count()
@@ -180,7 +195,7 @@ def summary_context(
         evaluation_templates=sorted(set(evaluation_tasks["evaluation_template"])),
         generation=counts_of(status, "generation"),
         evaluation=counts_of(status, "evaluation"),
-        inputs_fingerprint=summary_fingerprint(status),
+        inputs_fingerprint=summary_fingerprint(status, layout),
         made_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
@@ -215,7 +230,9 @@ def parsed_scores(
     except ValueError as exc:
         raise Failure(str(exc)) from None
     table = parse_all(evaluation_tasks, status, layout, scores.parsed)
-    about = summary_context(status, generation_tasks, evaluation_tasks, content_combinations)
+    about = summary_context(
+        status, generation_tasks, evaluation_tasks, content_combinations, layout
+    )
     write_text_atomic(layout.parsing / STATUS_FILE, about.to_json())
     done = table["state"] == TaskState.DONE.value
     unparsed = int((done & table["score"].isna()).sum())
@@ -253,8 +270,11 @@ def read_context(layout: DataLayout) -> SummaryContext | None:
 def draw_charts(scores: pd.DataFrame) -> dict[str, bytes]:
     """Every chart as PNG bytes, by name."""
     from ..experiment.charts import CHARTS  # matplotlib: imported only when drawing (~0.4 s)
+    from ..experiment.forest_charts import paired_comparisons_forest
 
-    return {name: draw(scores) for name, draw in CHARTS.items()}
+    drawn = {name: draw(scores) for name, draw in CHARTS.items()}
+    drawn["paired_model_comparisons"] = paired_comparisons_forest(scores)
+    return drawn
 
 
 def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
@@ -282,25 +302,30 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
 def final_results(
     context: AssetExecutionContext, parsed_scores: pd.DataFrame, data_paths: DataPathsResource
 ) -> MaterializeResult:
-    """Summary tables in data/06_summary and as markdown in the UI: means with 95% bootstrap
-    intervals per model, template and combination; judge agreement (Spearman) and judge bias;
-    the generations every judge scored highly; and charts (PNG files, shown in the UI)."""
+    """Summary tables in data/06_summary and as markdown in the UI: first the headline answer
+    (reinvention rate per generator, with the calibration controls); judge reliability
+    (Krippendorff's alpha); means with 95% bootstrap intervals over essays per model, template
+    and combination; judge agreement (Spearman) and judge bias; paired model comparisons;
+    judges against human reviewers; and charts (PNG files, shown in the UI)."""
     layout = data_paths.layout
     folder = layout.summary
     about = read_context(layout)
     (folder / CONTEXT_FILE).unlink(missing_ok=True)  # written again once all else is
     drawn = start_drawing(parsed_scores)
+    research = research_results(parsed_scores, layout, about)
     tables = all_summaries(parsed_scores)
     tables["top_responses"] = top_responses(parsed_scores)
     tables["judge_agreement"] = judge_agreement(parsed_scores)
     tables["judge_bias"] = judge_bias(parsed_scores)
     tables["consensus_high"] = consensus_high(parsed_scores)
     tables["replicate_spread"] = replicate_spread(parsed_scores)
-    for name, table in tables.items():
+    for name, table in {**tables, **research.tables}.items():
         write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
     sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
+    sections = [research.reliability_section, *sections, *research.later_sections]
     if about is not None:
         sections.insert(0, f"## context\n\n{about.markdown()}")
+    sections.insert(0, research.headline_section)  # the answer comes first
     report = "\n\n".join(sections)
     charts = {}
     for name, png in drawn().items():
@@ -327,6 +352,7 @@ def final_results(
     )
     return MaterializeResult(
         metadata={
+            "headline": MetadataValue.md(research.headline_section),
             "summary": MetadataValue.md(report),
             **context_metadata,
             **charts,

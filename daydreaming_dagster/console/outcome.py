@@ -75,7 +75,10 @@ def print_outcome(outcome: RunOutcome) -> None:
     print("Tokens and cost of all stored answers, per model:")
     print(format_usage(usage_by_model([layout.generation_responses, layout.evaluation_responses])))
     print_best(outcome)
+    print_headline(outcome)
     print(f"Scores: {layout.parsing / 'parsed_scores.csv'}\nSummaries: {layout.summary}/")
+    if outcome.cohort_id:
+        print(f"Cohort: {outcome.cohort_id} ({layout.cohorts / outcome.cohort_id}/)")
     for check in outcome.result_checks:
         print(check_line(check))
     print_next_step(outcome)
@@ -99,6 +102,28 @@ def print_best(outcome: RunOutcome) -> None:
             f"  {row.mean_score:4.1f}  [{row.evaluation_template}] {row.generation_task_id}"
             f"\n        {row.generation_response_path}"
         )
+
+
+def print_headline(outcome: RunOutcome) -> None:
+    """The answer to the experiment's question, per generator (from headline.csv)."""
+    import pandas as pd
+
+    path = outcome.project.layout.summary / "headline.csv"
+    if not outcome.results_ok or not path.exists():
+        return
+    table = pd.read_csv(path)
+    if table.empty:
+        return
+    first = table.iloc[0]
+    print(f"Reinvention rate (judges' mean >= {first.threshold:g} on {first.evaluation_template}):")
+    for row in table.itertuples(index=False):
+        if row.n_essays:
+            interval = f"[{row.ci95_low:.0%}-{row.ci95_high:.0%}]"
+            share = f"{row.n_reinvented} of {row.n_essays} essays"
+            print(f"  {row.reinvention_rate:6.1%}  {interval}  {share}  {row.generation_model}")
+        else:
+            print(f"  (no scored essays)  {row.generation_model}")
+    print(f"  Calibration controls: {first.controls}")
 
 
 def print_next_step(outcome: RunOutcome) -> None:

@@ -49,7 +49,9 @@ def _stats(group: pd.DataFrame) -> pd.Series:
             "n_missing": missing,
             "n_stale": stale,
             "n_errors": int(group["score"].isna().sum()) - missing - stale,
-            "mean": scores.mean() if len(scores) else float("nan"),
+            # The mean over essays of each essay's mean over judges: the quantity the interval
+            # resamples (a plain mean of answers would weigh essays by how many judges scored).
+            "mean": per_generation.mean() if len(per_generation) else float("nan"),
             "ci95_low": ci_low,
             "ci95_high": ci_high,
             "std": scores.std(ddof=1) if len(scores) > 1 else float("nan"),
@@ -62,7 +64,9 @@ def _stats(group: pd.DataFrame) -> pd.Series:
 
 def summarize(scores: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """count, mean with its 95% bootstrap interval (``ci95_low``..``ci95_high``, resampling
-    generations), std, min, max and how many scored >= 8, per group in ``by``.
+    generations), std, min, max and how many scored >= 8, per group in ``by``. ``mean`` is
+    the mean over generations of each one's mean over judges; std, min and max are over the
+    single judge scores.
 
     Answers not yet produced count in ``n_missing``, stale ones (made from other inputs) in
     ``n_stale``, unparseable ones in ``n_errors``; none of them ever enters the statistics.

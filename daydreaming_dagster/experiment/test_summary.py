@@ -98,3 +98,15 @@ def test_the_interval_resamples_generations_not_judge_scores():
     # Duplicated judgements add no information, so they must not narrow the interval.
     assert with_judges.loc[0, "ci95_low"] == one_judge.loc[0, "ci95_low"]
     assert with_judges.loc[0, "ci95_high"] == one_judge.loc[0, "ci95_high"]
+
+
+def test_the_mean_is_over_essays_like_its_interval():
+    from .summary import summarize
+
+    rows = [("g1", 2.0), ("g1", 2.0), ("g1", 2.0), ("g2", 8.0)]  # three judges of g1, one of g2
+    table = pd.DataFrame(
+        [{"m": "x", "generation_task_id": g, "score": s, "error": None} for g, s in rows]
+    )
+    row = summarize(table, ["m"]).iloc[0]
+    assert row["mean"] == 5.0  # (2 + 8) / 2, not (2 + 2 + 2 + 8) / 4
+    assert row["ci95_low"] <= row["mean"] <= row["ci95_high"]

@@ -25,6 +25,7 @@ from ..llm_calls.interrupt import stop_requested
 from ..llm_calls.pacing import Exhaustion, limiter_keys
 from ..records.data_layout import DataLayout
 from ..resources.llm_client import LLMClientResource
+from .cohorts import record_cohort
 from .cost_estimate import Plan, estimate
 from .dagster_runs import (
     INVOCATION_TAG,
@@ -76,6 +77,7 @@ class RunOutcome:
     quota: list[Exhaustion] = field(default_factory=list)
     calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
     quota_models: list[str] = field(default_factory=list)  # the models the quotas stopped
+    cohort_id: str = ""  # data/cohorts/<id>/, recorded at the end (see orchestration.cohorts)
 
     @property
     def spent_usd(self) -> float:
@@ -141,7 +143,10 @@ def run_stage(
 
 
 def prepare_results() -> None:
-    """Import the chart library (about 0.3 s) ahead of the summary step, while waiting anyway."""
+    """Import the chart library (about 0.3 s) and scipy's statistics (about 1 s, for the paired
+    comparisons) ahead of the summary step, while waiting anyway."""
+    import scipy.stats  # noqa: F401
+
     import daydreaming_dagster.experiment.charts  # noqa: F401
 
 
@@ -242,6 +247,8 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     else:
         run_here(options, project, keys, (work, ledger), llm, display, outcome, plan)
     finish_outcome(outcome, options, llm)
+    if outcome.status is not RunStatus.INTERRUPTED and outcome.results_ok:
+        outcome.cohort_id = record_cohort(options, layout, llm.resolved_base_url(), outcome.status)
     return outcome
 
 
@@ -346,7 +353,7 @@ def make_results(
     """Scores and summaries, unless they were made from exactly what is stored now."""
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
-    if not ran and results_current(layout, summary_fingerprint(plan.status)):
+    if not ran and results_current(layout, summary_fingerprint(plan.status, layout)):
         display.results_up_to_date()
         return
     results = materialize_selection(

@@ -98,6 +98,17 @@ class DataLayout:
     def summary(self) -> Path:
         return self.root / "06_summary"
 
+    @property
+    def review(self) -> Path:
+        """Human review: the key of exported sheets and the imported human scores. Nothing
+        the pipeline runs writes here, so a re-run never overwrites a human score."""
+        return self.root / "07_review"
+
+    @property
+    def cohorts(self) -> Path:
+        """One folder per ``daydreaming run``: its manifest and a copy of its results."""
+        return self.root / "cohorts"
+
 
 def text_path(folder: Path, partition_key: str) -> Path:
     """``folder/<flat file name>.txt`` for a partition key."""
