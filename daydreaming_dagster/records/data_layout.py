@@ -98,6 +98,21 @@ class DataLayout:
     def summary(self) -> Path:
         return self.root / "06_summary"
 
+    @property
+    def failed_tasks_file(self) -> Path:
+        """The tasks whose last attempt by ``daydreaming run`` failed, and why."""
+        return self.parsing / "failed_tasks.json"
+
+    @property
+    def report(self) -> Path:
+        """The static HTML report (``daydreaming report``)."""
+        return self.summary / "report"
+
+    @property
+    def cohorts(self) -> Path:
+        """One folder per recorded run: manifest.json and copies of its results."""
+        return self.root / "cohorts"
+
 
 def text_path(folder: Path, partition_key: str) -> Path:
     """``folder/<flat file name>.txt`` for a partition key."""
