@@ -40,6 +40,7 @@ from ..records.task_status import (
 )
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
+from .report_step import report_metadata
 
 GROUP = "results"
 PARSED_SCORE_COLUMNS = [
@@ -259,13 +260,14 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     return wait
 
 
-@asset(group_name=GROUP, kinds={"pandas", "csv"})
+@asset(group_name=GROUP, kinds={"pandas", "csv", "html"})
 def final_results(
     context: AssetExecutionContext, parsed_scores: pd.DataFrame, data_paths: DataPathsResource
 ) -> MaterializeResult:
-    """Summary tables in data/06_summary and as markdown in the UI: means with 95% bootstrap
-    intervals per model, template and combination; judge agreement (Spearman) and judge bias;
-    the generations every judge scored highly; and charts (PNG files, shown in the UI)."""
+    """The summaries in data/06_summary: the headline table (shown first, in place), means with
+    95% bootstrap intervals per model, template and combination; judge agreement (Spearman) and
+    judge bias; the generations every judge scored highly; charts (PNG files, shown in the UI);
+    and the static report (data/06_summary/report/index.html, linked as 'report')."""
     layout = data_paths.layout
     folder = layout.summary
     about = read_context(layout)
@@ -296,6 +298,7 @@ def final_results(
         # Last: its fingerprint tells `daydreaming run` that these summaries are complete.
         write_text_atomic(folder / CONTEXT_FILE, about.to_json())
     context.log.info(f"Wrote {len(tables)} summary tables to {folder}")
+    shown_first = report_metadata(layout, context.log)  # the report reads the files above
     scored = parsed_scores["score"].dropna()
     context_metadata = (
         {
@@ -308,12 +311,20 @@ def final_results(
     )
     return MaterializeResult(
         metadata={
+            **shown_first,
             "summary": MetadataValue.md(report),
             **context_metadata,
             **charts,
             "folder": MetadataValue.path(str(folder)),
             "scored": len(scored),
             "unscored": int(parsed_scores["score"].isna().sum()),
-            "mean_score": float(scored.mean()) if len(scored) else 0.0,
+            # One mean per rubric: a mean over two rubrics is no quantity at all.
+            "mean_score_by_evaluation_template": "; ".join(
+                f"{template}: {mean:.2f}"
+                for template, mean in parsed_scores.groupby("evaluation_template")["score"]
+                .mean()
+                .dropna()
+                .items()
+            ),
         }
     )

@@ -37,6 +37,7 @@ from .options import RunOptions
 from .parallel_judging import Assignment, ChunkResults, JudgingProcess, head_start_for, split_in_two
 from .project import Project, judge_range_fn, prepare, run_range, run_setup
 from .quota import quota_exhaustions
+from .report_command import ReportRefresh, record_failures, refresh_report
 from .run_reports import (
     INTERRUPTED,
     CheckOutcome,
@@ -69,6 +70,7 @@ class RunOutcome:
     quota: list[Exhaustion] = field(default_factory=list)
     calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
     quota_models: list[str] = field(default_factory=list)  # the models the quotas stopped
+    report: ReportRefresh | None = None  # the HTML report, refreshed at the end
 
     @property
     def spent_usd(self) -> float:
@@ -222,6 +224,8 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     else:
         run_here(options, project, keys, (work, ledger), llm, display, outcome, plan)
     finish_outcome(outcome, options, llm)
+    if not stop_requested():
+        outcome.report = refresh_report(layout)
     return outcome
 
 
@@ -318,6 +322,7 @@ def make_results(
     """Scores and summaries, unless they were made from exactly what is stored now."""
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
+    record_failures(layout, outcome.reports)  # the report flags them (before it is written)
     if not ran and results_current(layout, summary_fingerprint(plan.status)):
         display.results_up_to_date()
         return
