@@ -23,6 +23,7 @@ from ..llm_calls.budget import Prices, estimated_prompt_tokens
 from ..llm_calls.response_cache import ResponseCache
 from ..records.data_layout import DataLayout, read_records
 from ..records.task_status import ExperimentStatus, TaskStatusReader, experiment_status
+from ..records.task_tables import TaskTables
 
 STAGES = ("generation", "evaluation")
 
@@ -139,17 +140,24 @@ class _Estimator:
         e.max_completion_tokens += top
 
 
-def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
-    """Plan the run for the task tables currently in ``layout.tasks``."""
-    generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
-    evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
-    templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
+def estimate(
+    layout: DataLayout, base_url: str, reuse: bool = True, tables: TaskTables | None = None
+) -> Plan:
+    """Plan the run for ``tables`` (as ``records.task_tables`` builds them without Dagster),
+    or for the task tables currently in ``layout.tasks``."""
+    if tables is None:
+        generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
+        evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
+        templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
+    else:
+        generation, evaluation = tables.generation_tasks, tables.evaluation_tasks
+        templates = tables.evaluation_templates
     reader = TaskStatusReader(layout, base_url, templates)
     status = experiment_status(
         reader, generation_tasks_by_id(generation), evaluation_tasks_by_id(evaluation)
     )
     est = _Estimator(layout, reader, reuse)
-    prompt_sizes = _PromptSizes(layout)
+    prompt_sizes = _PromptSizes(layout, tables.content_combinations if tables else None)
     new_answers: dict[str, str | None] = {}  # generation -> the answer the run will store
     for key, g in status.generations.items():
         e = est.entry("generation", g.task.model)
@@ -194,8 +202,9 @@ class _PromptSizes:
     renders them (the task table holds only each prompt's hash). Nothing is read or rendered
     when every generation is done, as on a re-run."""
 
-    def __init__(self, layout: DataLayout):
+    def __init__(self, layout: DataLayout, combinations: pd.DataFrame | None = None):
         self._layout = layout
+        self._combinations = combinations
         self._sizes: dict[tuple[str, str], int] = {}
         self._inputs: tuple[dict, dict] | None = None
 
@@ -205,9 +214,11 @@ class _PromptSizes:
         pair = (task.combo_id, task.template)
         if pair not in self._sizes:
             if self._inputs is None:
-                combos = pd.read_csv(
-                    self._layout.tasks / "content_combinations.csv", keep_default_na=False
-                )
+                combos = self._combinations
+                if combos is None:
+                    combos = pd.read_csv(
+                        self._layout.tasks / "content_combinations.csv", keep_default_na=False
+                    )
                 self._inputs = ({}, concepts_by_combo(combos))
             templates, concepts = self._inputs
             if task.template not in templates:

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from dagster import DagsterInstance
 
@@ -334,15 +334,3 @@ def make_results(
     outcome.result_checks = check_results(results)
     if not results.success:
         outcome.error = first_failure_message(results)
-
-
-def estimate_only(options: RunOptions) -> tuple[Any, Plan | None]:
-    """Setup, then the plan of what a run would do (no model is called); no plan when setup
-    failed."""
-    project = prepare(options)
-    with open_instance() as instance:
-        setup = run_setup(project.defs, instance)
-    if not setup.success:
-        return setup, None
-    llm = options.llm()
-    return setup, estimate(project.layout, llm.resolved_base_url(), not options.force)
