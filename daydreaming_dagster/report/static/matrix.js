@@ -1,7 +1,7 @@
 /* The matrix page: filter, sort, search and page the rows of data/matrix.js.
    Written for this report; no library. The essays for the text search come in chunk files
    (data/text/NNNN.js) loaded with <script> tags the first time a search is typed, because
-   browsers refuse fetch() of file:// URLs. Filters can be set in the address too:
+   browsers refuse to fetch file:// URLs from a page. Filters can be set in the address too:
    matrix.html#concept=ID&model=ID&template=NAME&flag=stale&q=words&sort=s0&dir=-1 */
 (function () {
   "use strict";
