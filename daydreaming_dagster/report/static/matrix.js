@@ -13,7 +13,7 @@
   var controls = { model: "filter-model", template: "filter-template", concept: "filter-concept",
                    flag: "filter-flag", q: "search" };
   var state = { model: "", template: "", concept: "", flag: "", q: "", sort: "", dir: 1,
-                page: 0, size: 500 };
+                page: 0, size: 250 };
   var texts = null, loading = false;
 
   function esc(s) {
