@@ -184,8 +184,9 @@ def parsed_scores(
     llm: LLMClientResource,
     data_paths: DataPathsResource,
 ) -> MaterializeResult:
-    """Every judge's overall score, one row per evaluation task. Only judgements that are done
-    (see task_status) are scored; stale and missing ones say why they are not."""
+    """data/05_parsing/parsed_scores.csv: every judge's overall score, one row per evaluation
+    task. Only judgements that are done (see task_status) are scored; stale and missing ones
+    say why they are not (column ``error``)."""
     layout = data_paths.layout
     reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
     try:
