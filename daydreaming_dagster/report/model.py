@@ -134,9 +134,3 @@ class Generation:
 def score_columns(judgements: list[Judgement]) -> list[tuple[str, str]]:
     """Every (evaluation template, judge) pair, sorted: the matrix's score columns."""
     return sorted({(j.template, j.judge) for j in judgements})
-
-
-def mean_score(judgements: list[Judgement]) -> float | None:
-    """The mean of the scores given (several only with evaluation replicates)."""
-    values = [v for j in judgements if (v := j.score_value) is not None]
-    return sum(values) / len(values) if values else None

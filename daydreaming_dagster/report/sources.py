@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..experiment.summary_context import SummaryContext
@@ -40,7 +40,6 @@ class ReportInputs:
     failures: dict[str, str]
     context: SummaryContext | None
     scores_parsed: bool
-    notes: list[str] = field(default_factory=list)
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:
@@ -101,6 +100,26 @@ def read_inputs(layout: DataLayout) -> ReportInputs:
         context=read_context(layout),
         scores_parsed=parsed,
     )
+
+
+def inputs_signature(layout: DataLayout) -> str:
+    """A hash of the names, sizes and times of the tables a report is made of (the summary
+    folder's files, the scores, the task table, the failures): equal signatures, same report."""
+    summary = sorted(layout.summary.glob("*.*")) if layout.summary.exists() else []
+    paths = [
+        *summary,
+        layout.parsing / "parsed_scores.csv",
+        layout.tasks / "generation_tasks.csv",
+        layout.failed_tasks_file,
+    ]
+    parts = []
+    for path in paths:
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}")
+    return sha256_of("|".join(parts))
 
 
 def read_text(path: Path) -> str | None:

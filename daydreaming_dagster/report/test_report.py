@@ -254,6 +254,9 @@ def test_an_unchanged_run_folder_is_kept_when_asked(layout):
     again = write_report(layout, reuse_current=True)
     assert not again.rewritten and again.run_id == first.run_id
     assert write_report(layout).rewritten
+    write_csv(layout.summary / "headline.csv", HEADLINE)  # written after the report: redone
+    late = write_report(layout, reuse_current=True)
+    assert late.rewritten and parse(late.run_folder / "index.html").tables[0]["rows"] == HEADLINE
 
 
 def test_without_a_task_table_the_error_says_what_to_run(tmp_path):

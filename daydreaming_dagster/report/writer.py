@@ -42,7 +42,7 @@ from .runs import (
     run_record,
     selection_text,
 )
-from .sources import Concept, ReportInputs, load_generation, read_inputs
+from .sources import Concept, ReportInputs, inputs_signature, load_generation, read_inputs
 from .tables import chart_files, headline_table, summary_tables
 
 TEXT_CHUNK = 250  # essays per search file: small enough to load in a blink, few files
@@ -239,6 +239,7 @@ def write_run_folder(inputs: ReportInputs, run_id: str, folder: Path) -> dict[st
     record["overview"] = _overview_values(run_id, inputs, built, counts, written_at)
     record["matrix"] = _matrix_values(inputs, built)
     record["evaluations"] = sum(len(rows) for rows in inputs.scores.values())
+    record["inputs_signature"] = inputs_signature(inputs.layout)
     (tmp / RUN_FILE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
     _write_views(tmp, record, "run")
     old = folder.with_name(f".{run_id}.old-{os.getpid()}")
@@ -264,31 +265,28 @@ def _write_views(folder: Path, record: dict[str, Any], where: str, target: Path 
     write_text_atomic(target / "matrix.html", matrix, durable=False)
 
 
-def _is_current(folder: Path, context: SummaryContext | None) -> dict[str, Any] | None:
-    """The run's record when its folder was written from exactly these summaries."""
+def _is_current(folder: Path, layout: DataLayout) -> dict[str, Any] | None:
+    """The run's record when its folder was written from exactly the files there are now."""
     try:
         record = json.loads((folder / RUN_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if context is None or "overview" not in record:
+    if "overview" not in record:
         return None
-    same = (record.get("made_at"), record.get("inputs_fingerprint")) == (
-        context.made_at,
-        context.inputs_fingerprint,
-    )
-    return record if same else None
+    return record if record.get("inputs_signature") == inputs_signature(layout) else None
 
 
 def write_report(layout: DataLayout, reuse_current: bool = False) -> ReportResult:
     """Write the report of the selection the task files describe now; with ``reuse_current``,
-    a run folder already written from the same summaries is kept and only the root pages are
-    written again (they list the runs, which another run may have added)."""
+    a run folder already written from the same files (the summaries, scores, task table and
+    failures) is kept and only the root pages are written again (they list the runs, which a
+    cohort may have joined since)."""
     started = time.perf_counter()
     inputs = read_inputs(layout)
     run_id = run_id_for(inputs.context)
     root = layout.report
     folder = root / RUNS_DIR / run_id
-    record = _is_current(folder, inputs.context) if reuse_current else None
+    record = _is_current(folder, layout) if reuse_current else None
     rewritten = record is None
     if record is None:
         folder.parent.mkdir(parents=True, exist_ok=True)
