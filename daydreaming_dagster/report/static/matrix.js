@@ -1,6 +1,6 @@
 /* The matrix page: filter, sort, search and page the rows of data/matrix.js.
    Written for this report; no library. The essays for the text search come in chunk files
-   (data/text/NNNN.js) loaded with <script> tags the first time a search is typed, because
+   (data/text/NNNN.js) loaded with <script> tags once the page is up, because
    browsers refuse to fetch file:// URLs from a page. Filters can be set in the address too:
    matrix.html#concept=ID&model=ID&template=NAME&flag=stale&q=words&sort=s0&dir=-1 */
 (function () {
@@ -53,9 +53,10 @@
     if (state.flag && state.flag !== "any" && state.flag !== "none" &&
         row.flags.indexOf(state.flag) < 0) { return false; }
     if (state.q) {
-      if (!texts) { return false; }  // shown once the essays are in
+      // Every word in the essay or in the row's own fields (id, combination, concepts,
+      // template, model); until the essays are in, in the fields only.
       var words = state.q.toLowerCase().split(/\s+/).filter(Boolean);
-      var text = texts[row.i] || "";
+      var text = row.hay + (texts ? " " + (texts[row.i] || "") : "");
       for (var w = 0; w < words.length; w++) { if (text.indexOf(words[w]) < 0) { return false; } }
     }
     return true;
@@ -128,7 +129,7 @@
     if (texts || loading) { return; }
     loading = true;
     var got = new Array(data.rows.length), left = data.textChunks;
-    byId("search-status").textContent = "loading the essays for the search…";
+    if (state.q) { byId("search-status").textContent = "loading the essays for the search…"; }
     window.DAYDREAMING_TEXT = function (chunk, values) {
       for (var k = 0; k < values.length; k++) {
         got[chunk * data.chunkSize + k] = String(values[k]).toLowerCase();
@@ -137,7 +138,7 @@
       if (left === 0) {
         texts = got;
         byId("search-status").textContent = "";
-        render();
+        if (state.q) { render(); }
       }
     };
     for (var c = 0; c < data.textChunks; c++) {
@@ -151,7 +152,10 @@
   function changed(key, v) {
     state[key] = v;
     state.page = 0;
-    if (key === "q" && v && !texts) { loadTexts(); }
+    if (key === "q" && v && !texts) {
+      byId("search-status").textContent = "loading the essays for the search…";
+      loadTexts();
+    }
     render();
   }
 
@@ -173,7 +177,13 @@
     render();
   });
 
+  data.rows.forEach(function (row) {
+    row.hay = [row.id, row.combo, row.concepts.join(" "), row.template, row.model]
+      .join(" ").toLowerCase();
+  });
   readHash();
   if (state.q) { loadTexts(); }
   render();
+  // The essays come in the background once the page is up, so a search finds them at once.
+  window.addEventListener("load", function () { setTimeout(loadTexts, 50); });
 })();
