@@ -129,8 +129,3 @@ class Generation:
         if self.state == "stale" or any(j.state == "stale" for j in self.judgements):
             found.append("stale")
         return found
-
-
-def score_columns(judgements: list[Judgement]) -> list[tuple[str, str]]:
-    """Every (evaluation template, judge) pair, sorted: the matrix's score columns."""
-    return sorted({(j.template, j.judge) for j in judgements})

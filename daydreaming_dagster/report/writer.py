@@ -32,7 +32,7 @@ from typing import Any
 from ..experiment.summary_context import SummaryContext
 from ..records.data_layout import DataLayout, write_text_atomic
 from . import pages
-from .model import FLAG_LABELS, FLAGS, Generation, Judgement, score_columns
+from .model import FLAG_LABELS, FLAGS, Generation, Judgement
 from .runs import (
     RUN_FILE,
     RUNS_DIR,
@@ -114,13 +114,10 @@ class _RunFolder:
         self.run_id = run_id
         self.folder = folder
         self.inputs = inputs
-        self.columns = score_columns(
-            [
-                Judgement(r["evaluation_task_id"], r["evaluation_template"],
-                          r["evaluation_model"], "", "", "", "", "")  # fmt: skip
-                for rows in inputs.scores.values()
-                for r in rows
-            ]
+        # One score column per (evaluation template, judge), sorted.
+        self.columns = sorted(
+            {(r["evaluation_template"], r["evaluation_model"]) for rows in inputs.scores.values()
+             for r in rows}  # fmt: skip
         )
         self.rows: list[dict[str, Any]] = []
         self.texts: list[str] = []
