@@ -1,7 +1,8 @@
-"""``daydreaming``: run the whole experiment with one command, or serve a mock LLM endpoint.
+"""``daydreaming``: run the whole experiment with one command, and read what it found.
 
 ``run`` uses the same Dagster instance as ``dagster dev`` (./dagster_home). This module only
-parses arguments; ``orchestration`` does the work and ``console`` shows it.
+parses arguments; ``orchestration`` does the work and ``console`` shows it. The other
+subcommands (report, view, cache, mock-server) are one module each in ``commands``.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 
+from .commands import COMMANDS
 from .console.research_commands import add_research_commands
 
 
@@ -103,22 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the calls, tokens and cost a run would take, without calling any model",
     )
     _add_selection_flags(estimate)
-    mock = commands.add_parser(
-        "mock-server", help="serve a local OpenAI-compatible endpoint with canned answers"
-    )
-    mock.add_argument("--host", default="127.0.0.1")
-    mock.add_argument("--port", type=int, default=8765)
-    mock.add_argument("--latency", type=float, default=0.0, help="seconds per request")
     commands.add_parser(
         "local-server",
         help="build (once) and serve llama.cpp's llama-server with a small real model",
         add_help=False,
     ).add_argument("rest", nargs=argparse.REMAINDER)
-    mock.add_argument(
-        "--free-tier",
-        metavar="PER_MINUTE,PER_DAY",
-        help="simulate OpenRouter's free tier for ':free' models, e.g. 20,50",
-    )
+    for command in COMMANDS.values():
+        command.add_parser(commands)
     add_research_commands(commands)  # review export|import, compare
     return parser
 
@@ -146,17 +139,6 @@ def options_from(args: argparse.Namespace):
     )
 
 
-def _mock_server(args: argparse.Namespace) -> int:
-    from .mock_server import FreeTier, run_mock_server
-
-    tier = None
-    if args.free_tier:
-        per_minute, per_day = (int(part) for part in args.free_tier.split(","))
-        tier = FreeTier(per_minute=per_minute, per_day=per_day)
-    run_mock_server(args.host, args.port, args.latency, tier)
-    return 0
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["local-server"]:
@@ -164,8 +146,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return local_server_main(argv[1:], prog="daydreaming local-server")
     args = build_parser().parse_args(argv)
-    if args.command == "mock-server":
-        return _mock_server(args)
+    if args.command in COMMANDS:
+        return COMMANDS[args.command].main(args)
     if hasattr(args, "handler"):  # review, compare
         return args.handler(args)
     from .console.commands import estimate_command, run_command

@@ -7,6 +7,7 @@ data folder; ``defs`` is what ``dagster dev`` and ``dagster asset materialize`` 
 from __future__ import annotations
 
 from dagster import (
+    AssetSelection,
     Definitions,
     define_asset_job,
     in_process_executor,
@@ -31,19 +32,27 @@ from daydreaming_dagster.resources.llm_client import LLMClientResource
 
 ASSET_MODULES = [raw_data, core, partitions, llm_prompts_responses, results, calibration]
 
-# Named jobs for the stages that `daydreaming run --workers N` hands to Dagster's run queue (and
-# that the UI's launchpad offers): each run over a partition range of one stage.
+# Every run the `daydreaming` command makes is a run of one of these named jobs (the UI's Jobs
+# page and launchpad offer the same), so the Runs page says what each run did instead of
+# "__ephemeral_asset_job__". `orchestration.dagster_runs.materialize_selection` runs them.
+JOB_SELECTIONS: dict[str, AssetSelection] = {
+    "setup": AssetSelection.groups("raw_data", "task_definitions"),
+    "generate": AssetSelection.assets("generation_prompt", "generation_response"),
+    "judge": AssetSelection.assets("evaluation_prompt", "evaluation_response"),
+    "summarise": AssetSelection.assets("parsed_scores", "final_results"),
+    "calibrate": AssetSelection.assets("calibration_scores"),
+}
+JOB_DESCRIPTIONS = {
+    "setup": "Read data/01_raw, build the task tables and register one partition per task "
+    "(with the blocking validity checks).",
+    "generate": "Generation prompts and answers for a range of generation partitions.",
+    "judge": "Judge prompts and answers for a range of evaluation partitions.",
+    "summarise": "Parse every judge's score and write the summaries in data/06_summary.",
+    "calibrate": "Every active judge scores the control texts in data/01_raw/controls.",
+}
 JOBS = [
-    define_asset_job(
-        "generate",
-        selection=["generation_prompt", "generation_response"],
-        description="Generation prompts and answers for a range of generation partitions.",
-    ),
-    define_asset_job(
-        "judge",
-        selection=["evaluation_prompt", "evaluation_response"],
-        description="Judge prompts and answers for a range of evaluation partitions.",
-    ),
+    define_asset_job(name, selection=selection, description=JOB_DESCRIPTIONS[name])
+    for name, selection in JOB_SELECTIONS.items()
 ]
 
 

@@ -1,7 +1,8 @@
 """The layers the folder names show: a module imports only from its own layer or lower ones.
 
-experiment (pure logic) -> records (files) -> llm_calls -> resources -> assets -> definitions
--> instance (fenced Dagster internals) -> orchestration -> console -> cli
+experiment (pure logic) -> records (files) -> report (HTML from the files) -> llm_calls
+-> resources -> assets -> definitions -> instance (fenced Dagster internals) -> orchestration
+-> console -> commands (one small module per extra subcommand) -> cli
 """
 
 import ast
@@ -11,6 +12,7 @@ PACKAGE = Path(__file__).parent
 ORDER = [
     "experiment",
     "records",
+    "report",
     "llm_calls",
     "resources",
     "assets",
@@ -18,6 +20,7 @@ ORDER = [
     "instance",
     "orchestration",
     "console",
+    "commands",
     "cli",
 ]
 RANK = {name: i for i, name in enumerate(ORDER)}

@@ -19,6 +19,7 @@ import pytest
 from dagster import AssetKey, DagsterInstance
 
 from daydreaming_dagster.instance.refs import DEFAULT_RUN_COORDINATOR
+from daydreaming_dagster.records.data_layout import text_path
 
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
 from .test_cli import seed_run_command
@@ -84,6 +85,36 @@ def latest_timestamp(home: Path, asset: str) -> float:
         del os.environ["DAGSTER_HOME"]
 
 
+NAMED_JOBS = {"setup", "generate", "judge", "summarise", "calibrate"}
+
+
+def command_runs(home: Path) -> list[tuple[str, str]]:
+    """(job name, run id) of every run the ``daydreaming`` command made in this instance."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            return [
+                (run.job_name, run.run_id)
+                for run in instance.get_runs()
+                if "daydreaming/cli_pid" in run.tags
+            ]
+    finally:
+        del os.environ["DAGSTER_HOME"]
+
+
+def latest_answer(home: Path, project: Path) -> str:
+    """The answer file of the generation the asset page shows (its latest materialization)."""
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with DagsterInstance.get() as instance:
+            event = instance.get_latest_materialization_event(AssetKey("generation_response"))
+            key = event.dagster_event.partition
+    finally:
+        del os.environ["DAGSTER_HOME"]
+    folder = project / "data" / "03_generation" / "generation_responses"
+    return text_path(folder, key).read_text(encoding="utf-8")
+
+
 def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp_path, mock_llm):
     from playwright.sync_api import sync_playwright
 
@@ -120,6 +151,25 @@ def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp
             )
             page = browser.new_page(viewport={"width": 1400, "height": 900})
 
+            # Every run of `daydreaming run` is a named job, and the Runs page says so.
+            runs = command_runs(home)
+            assert {name for name, _ in runs} == {"setup", "generate", "judge", "summarise"}
+            page.goto(f"{base}/runs", wait_until="networkidle")
+            dismiss_community_dialog(page)
+            for job, run_id in runs:
+                # One row per run (Dagster 1.13's runs feed), its short id and its target.
+                row = page.locator("div[class*='RunsFeedRow_row']").filter(has_text=run_id[:8])
+                row.first.wait_for(timeout=30_000)
+                assert job in row.first.inner_text().split(), (run_id, row.first.inner_text())
+            assert "__ephemeral_asset_job__" not in page.inner_text("body")
+            page.screenshot(path=str(ARTIFACTS / "runs_named_jobs.png"), full_page=True)
+
+            # A generation's answer is on the generation_response page itself.
+            first_line = latest_answer(home, project).strip().splitlines()[0][:80]
+            page.goto(f"{base}/assets/generation_response", wait_until="networkidle")
+            page.get_by_text(first_line).first.wait_for(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "generation_response_answer.png"), full_page=True)
+
             page.goto(f"{base}/locations/definitions.py/asset-groups/results")
             page.get_by_text("final_results").first.wait_for(timeout=60_000)
             page.wait_for_load_state("networkidle")
@@ -135,8 +185,8 @@ def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp
                 time.sleep(0.5)
 
             page.reload(wait_until="networkidle")
-            keys = ("headline", "summary", "chart_score_distribution", "chart_judge_agreement",
-                    "chart_paired_model_comparisons")  # fmt: skip
+            keys = ("headline", "report", "summary", "chart_score_distribution",
+                    "chart_judge_agreement", "chart_paired_model_comparisons")  # fmt: skip
             for key in keys:
                 page.get_by_text(key, exact=True).first.wait_for(timeout=30_000)
             page.screenshot(path=str(ARTIFACTS / "final_results_metadata.png"), full_page=True)

@@ -60,13 +60,27 @@ def prompt_event(
 
 
 def response_event(
-    stage: Stage, key: str, record: dict, path: Path, source: str, attempts: int, charged: float
+    stage: Stage,
+    key: str,
+    record: dict,
+    path: Path,
+    source: str,
+    attempts: int,
+    charged: float,
+    text: str | None = None,
 ) -> AssetMaterialization:
-    return AssetMaterialization(
-        asset_key=stage.response_asset,
-        partition=key,
-        metadata=response_metadata(record, path, source, attempts, charged),
-    )
+    """A partition's answer as stored: its call figures and, for the UI, the answer itself
+    (read from ``path`` when ``text`` is not given)."""
+    metadata = {}
+    if stage.answer_metadata is not None:  # first: what a researcher looks for
+        if text is None:
+            try:
+                text = path.read_text(encoding="utf-8")
+            except OSError:
+                text = ""
+        metadata.update(stage.answer_metadata(text, path))
+    metadata.update(response_metadata(record, path, source, attempts, charged))
+    return AssetMaterialization(asset_key=stage.response_asset, partition=key, metadata=metadata)
 
 
 def outcome_events(
@@ -92,5 +106,12 @@ def outcome_events(
             f"{record.get('max_tokens')} (finish_reason=length); the stored answer is truncated."
         )
     yield response_event(
-        stage, key, record, path, outcome.source, outcome.attempts, outcome.charged_usd
+        stage,
+        key,
+        record,
+        path,
+        outcome.source,
+        outcome.attempts,
+        outcome.charged_usd,
+        outcome.text or "",
     )

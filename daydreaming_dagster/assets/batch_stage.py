@@ -65,6 +65,8 @@ class Stage:
     prices: dict[str, Prices]
     model_limits: dict[str, int]
     request_rates: dict[str, int] = field(default_factory=dict)
+    # (answer text, its file) -> what the UI shows of the answer (see answer_metadata)
+    answer_metadata: Callable[[str, Path], dict[str, Any]] | None = None
 
 
 @dataclass

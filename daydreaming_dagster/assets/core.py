@@ -1,25 +1,17 @@
-"""Combinations of concepts and the generation/evaluation task tables built from them."""
+"""Combinations of concepts and the generation/evaluation task tables built from them (with the
+functions of ``experiment.task_tables``, which ``daydreaming estimate`` uses too)."""
 
 import pandas as pd
 from dagster import AssetExecutionContext, MaterializeResult, asset
 
-from ..experiment.call_identity import sha256_text
-from ..experiment.combinations import ConceptCombination, concept_sets
-from ..experiment.prompts import concepts_by_combo, generation_prompt_text
-from ..experiment.tasks import build_evaluation_tasks, build_generation_tasks
+from ..experiment.combinations import concept_sets
+from ..experiment.task_tables import combinations_table, generation_tasks_table
+from ..experiment.tasks import build_evaluation_tasks
 from ..records.combination_registry import register_combinations
 from ..resources.data_paths import DataPathsResource
 from ..resources.experiment_config import ExperimentConfig
 
 GROUP = "task_definitions"
-COMBINATION_COLUMNS = [
-    "combo_id",
-    "position",
-    "concept_id",
-    "name",
-    "description_level",
-    "description",
-]
 
 
 @asset(group_name=GROUP, kinds={"pandas", "csv"}, io_manager_key="tasks_io_manager")
@@ -29,33 +21,21 @@ def content_combinations(
     experiment_config: ExperimentConfig,
     data_paths: DataPathsResource,
 ) -> MaterializeResult:
-    """Every k_max-sized combination, one row per (combination, concept), with descriptions.
+    """data/02_tasks/content_combinations.csv: every k_max-sized combination of the selected
+    concepts, one row per (combination, concept) in prompt order, with the description used.
 
     Ids come from data/combination_registry.csv: a set of concepts seen before keeps its id
     (and its concepts' order), a new one is registered with the next free number."""
-    by_id = concepts_metadata.set_index("concept_id")
     registry = data_paths.layout.combination_registry
     combos, new = register_combinations(
         registry, concept_sets(list(concepts_metadata["concept_id"]), experiment_config.k_max)
     )
-    rows = [
-        {
-            "combo_id": combo.combo_id,
-            "position": position,
-            "concept_id": concept_id,
-            "name": by_id.at[concept_id, "name"],
-            "description_level": by_id.at[concept_id, "description_level"],
-            "description": by_id.at[concept_id, "description"],
-        }
-        for combo in combos
-        for position, concept_id in enumerate(combo.concept_ids, start=1)
-    ]
     context.log.info(
         f"{len(combos)} combinations of {experiment_config.k_max} concepts "
         f"({len(new)} newly registered in {registry})"
     )
     return MaterializeResult(
-        value=pd.DataFrame(rows, columns=COMBINATION_COLUMNS),
+        value=combinations_table(combos, concepts_metadata),
         metadata={
             "combinations": len(combos),
             "k_max": experiment_config.k_max,
@@ -65,16 +45,6 @@ def content_combinations(
     )
 
 
-def combinations_from_table(table: pd.DataFrame) -> list[ConceptCombination]:
-    """Back from the long table to combinations, in the table's order."""
-    return [
-        ConceptCombination(
-            combo_id=str(combo_id), concept_ids=tuple(group.sort_values("position")["concept_id"])
-        )
-        for combo_id, group in table.groupby("combo_id", sort=False)
-    ]
-
-
 @asset(group_name=GROUP, kinds={"pandas", "csv"}, io_manager_key="tasks_io_manager")
 def generation_tasks(
     content_combinations: pd.DataFrame,
@@ -82,21 +52,15 @@ def generation_tasks(
     generation_models: pd.DataFrame,
     experiment_config: ExperimentConfig,
 ) -> MaterializeResult:
-    """combination x generation template x active generator; ids are partition keys. Each row
-    carries the hash of the prompt its task sends: a stored answer to another prompt is stale."""
-    concepts = concepts_by_combo(content_combinations)
-
-    def prompt_sha256(combo: ConceptCombination, template: str) -> str:
-        return sha256_text(
-            generation_prompt_text(generation_templates, template, concepts[combo.combo_id])
-        )
-
-    table = build_generation_tasks(
-        combinations_from_table(content_combinations),
-        list(generation_templates),
+    """data/02_tasks/generation_tasks.csv: combination x generation template x active generator
+    (x replicate), one row per task; its id is the partition key of generation_prompt and
+    generation_response. Each row carries the hash of the prompt its task sends: a stored
+    answer to another prompt is stale."""
+    table = generation_tasks_table(
+        content_combinations,
+        generation_templates,
         generation_models,
         replicates=experiment_config.generation_replicates,
-        prompt_sha256=prompt_sha256,
     )
     return MaterializeResult(value=table, metadata={"generation_tasks": len(table)})
 
@@ -108,7 +72,9 @@ def evaluation_tasks(
     evaluation_models: pd.DataFrame,
     experiment_config: ExperimentConfig,
 ) -> MaterializeResult:
-    """generation task x active evaluation template x active judge."""
+    """data/02_tasks/evaluation_tasks.csv: generation task x active evaluation template x
+    active judge (x replicate); its id is the partition key of evaluation_prompt and
+    evaluation_response."""
     table = build_evaluation_tasks(
         generation_tasks,
         list(evaluation_templates),

@@ -40,6 +40,7 @@ from ..records.task_status import (
 )
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
+from .answer_metadata import evaluation_answer_metadata, generation_answer_metadata
 from .batch_stage import CallSpec, PartitionFailure, PlannedCall, Stage, WaitForGeneration
 from .generation_watch import GenerationWatch
 from .partition_batches import materialize_stage
@@ -123,7 +124,8 @@ def refuse_invalid_experiment(
             partitions_def=generation_tasks_partitions,
             skippable=True,
             deps=["generation_tasks", "content_combinations", "generation_templates"],
-            description="The generation template rendered with the combination's concepts.",
+            description="The prompt sent to the generator: the generation template rendered "
+            "with the combination's concepts (data/03_generation/generation_prompts/KEY.txt).",
         ),
         AssetSpec(
             "generation_response",
@@ -132,8 +134,10 @@ def refuse_invalid_experiment(
             partitions_def=generation_tasks_partitions,
             skippable=True,
             deps=["generation_prompt", "generation_tasks", "generation_models"],
-            description="The generator model's answer (call record with tokens and cost beside "
-            "it).",
+            description="The generator model's essay for one task (combination x template x "
+            "model, plus replicate): data/03_generation/generation_responses/KEY.txt, with its "
+            "call record (.json: tokens, cost, latency, provider) beside it. Each "
+            "materialization shows the essay under 'answer'.",
         ),
     ],
     ins={
@@ -204,6 +208,7 @@ def generation_llm(
         prices=prices_from(generation_models),
         model_limits=concurrency_limits(generation_models, llm.max_concurrent_per_model),
         request_rates=request_rates(generation_models),
+        answer_metadata=generation_answer_metadata,
     )
     yield from materialize_stage(context, stage, llm, cache_root(data_paths))
 
@@ -225,7 +230,8 @@ def generation_llm(
                 "evaluation_tasks",
                 "evaluation_templates",
             ],
-            description="The evaluation template rendered with the generation answer it judges.",
+            description="The prompt sent to the judge: the evaluation template rendered with "
+            "the generation answer it judges (data/04_evaluation/evaluation_prompts/KEY.txt).",
         ),
         AssetSpec(
             "evaluation_response",
@@ -234,8 +240,11 @@ def generation_llm(
             partitions_def=evaluation_tasks_partitions,
             skippable=True,
             deps=["evaluation_prompt", "evaluation_tasks", "evaluation_models"],
-            description="The judge model's answer, ending in a SCORE line (call record beside "
-            "it).",
+            description="The judge's answer for one evaluation task (generation x evaluation "
+            "template x judge): its reasoning ending in a SCORE line, in "
+            "data/04_evaluation/evaluation_responses/KEY.txt with its call record beside it. "
+            "Each materialization shows the reasoning under 'judge_answer' and the parsed "
+            "'score' (NaN, with 'score_error', when none can be read).",
         ),
     ],
     ins={
@@ -334,5 +343,6 @@ def evaluation_llm(
         prices=prices_from(evaluation_models),
         model_limits=concurrency_limits(evaluation_models, llm.max_concurrent_per_model),
         request_rates=request_rates(evaluation_models),
+        answer_metadata=evaluation_answer_metadata,
     )
     yield from materialize_stage(context, stage, llm, cache_root(data_paths))

@@ -43,6 +43,7 @@ from ..records.task_status import (
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
 from .research_results import extra_inputs_digest, research_results
+from .report_step import report_metadata
 
 GROUP = "results"
 PARSED_SCORE_COLUMNS = [
@@ -215,8 +216,9 @@ def parsed_scores(
     llm: LLMClientResource,
     data_paths: DataPathsResource,
 ) -> MaterializeResult:
-    """Every judge's overall score, one row per evaluation task. Only judgements that are done
-    (see task_status) are scored; stale and missing ones say why they are not."""
+    """data/05_parsing/parsed_scores.csv: every judge's overall score, one row per evaluation
+    task. Only judgements that are done (see task_status) are scored; stale and missing ones
+    say why they are not (column ``error``)."""
     layout = data_paths.layout
     reader = TaskStatusReader(layout, llm.resolved_base_url(), evaluation_templates)
     scores = ScoreReader()
@@ -298,15 +300,16 @@ def start_drawing(scores: pd.DataFrame) -> Callable[[], dict[str, bytes]]:
     return wait
 
 
-@asset(group_name=GROUP, kinds={"pandas", "csv"})
+@asset(group_name=GROUP, kinds={"pandas", "csv", "html"})
 def final_results(
     context: AssetExecutionContext, parsed_scores: pd.DataFrame, data_paths: DataPathsResource
 ) -> MaterializeResult:
-    """Summary tables in data/06_summary and as markdown in the UI: first the headline answer
-    (reinvention rate per generator, with the calibration controls); judge reliability
-    (Krippendorff's alpha); means with 95% bootstrap intervals over essays per model, template
-    and combination; judge agreement (Spearman) and judge bias; paired model comparisons;
-    judges against human reviewers; and charts (PNG files, shown in the UI)."""
+    """Summary tables in data/06_summary and as metadata in the UI: first the headline answer
+    (reinvention rate per generator, with the calibration controls), shown in place as a table;
+    judge reliability (Krippendorff's alpha); means with 95% bootstrap intervals over essays per
+    model, template and combination; judge agreement (Spearman) and judge bias; paired model
+    comparisons; judges against human reviewers; charts (PNG files, shown in the UI); and the
+    static report (data/06_summary/report/index.html, linked as 'report')."""
     layout = data_paths.layout
     folder = layout.summary
     about = read_context(layout)
@@ -340,6 +343,7 @@ def final_results(
         # Last: its fingerprint tells `daydreaming run` that these summaries are complete.
         write_text_atomic(folder / CONTEXT_FILE, about.to_json())
     context.log.info(f"Wrote {len(tables)} summary tables to {folder}")
+    shown_first = report_metadata(layout, context.log)  # the report reads the files above
     scored = parsed_scores["score"].dropna()
     context_metadata = (
         {
@@ -352,13 +356,20 @@ def final_results(
     )
     return MaterializeResult(
         metadata={
-            "headline": MetadataValue.md(research.headline_section),
+            **shown_first,
             "summary": MetadataValue.md(report),
             **context_metadata,
             **charts,
             "folder": MetadataValue.path(str(folder)),
             "scored": len(scored),
             "unscored": int(parsed_scores["score"].isna().sum()),
-            "mean_score": float(scored.mean()) if len(scored) else 0.0,
+            # One mean per rubric: a mean over two rubrics is no quantity at all.
+            "mean_score_by_evaluation_template": "; ".join(
+                f"{template}: {mean:.2f}"
+                for template, mean in parsed_scores.groupby("evaluation_template")["score"]
+                .mean()
+                .dropna()
+                .items()
+            ),
         }
     )

@@ -55,17 +55,13 @@ def run_command(options: RunOptions) -> int:
 
 
 def estimate_command(options: RunOptions) -> int:
+    """The plan of a run, from the files alone: no Dagster run, no model call (quick_estimate)."""
     from ..orchestration.cost_estimate import format_estimate
-    from ..orchestration.dagster_runs import ConfigurationError
-    from ..orchestration.experiment_run import estimate_only
-    from ..orchestration.run_reports import first_failure_message
+    from ..orchestration.quick_estimate import estimate_now
 
     try:
-        setup, plan = estimate_only(options)
-    except (ConfigurationError, ValueError, FileNotFoundError) as exc:
+        plan = estimate_now(options)
+    except (ValueError, FileNotFoundError) as exc:
         return _fail(str(exc))
-    if plan is None:
-        print(f"Setup failed: {first_failure_message(setup)}", file=sys.stderr)
-        return ExitCode.FAILED
     print(format_estimate(plan))
     return ExitCode.DONE

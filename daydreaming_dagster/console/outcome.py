@@ -15,6 +15,7 @@ from ..orchestration.run_reports import (
     format_usage,
     usage_by_model,
 )
+from .report_display import refresh_lines
 from .run_display import check_line
 
 SHOWN_FAILURES = 10
@@ -81,6 +82,8 @@ def print_outcome(outcome: RunOutcome) -> None:
         print(f"Cohort: {outcome.cohort_id} ({layout.cohorts / outcome.cohort_id}/)")
     for check in outcome.result_checks:
         print(check_line(check))
+    if outcome.report is not None:
+        print("\n".join(refresh_lines(outcome.report)))
     print_next_step(outcome)
 
 

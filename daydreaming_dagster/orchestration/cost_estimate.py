@@ -29,6 +29,7 @@ from ..records.task_status import (
     TaskStatusReader,
     experiment_status,
 )
+from ..records.task_tables import TaskTables
 
 STAGES = ("generation", "evaluation")
 
@@ -149,11 +150,17 @@ class _Planner:
     """Counts each task as ``experiment_status`` reads it (a generation, then the evaluations
     that judge it), so no answer or judge prompt is kept beyond its own generation."""
 
-    def __init__(self, layout: DataLayout, reader: TaskStatusReader, reuse: bool):
+    def __init__(
+        self,
+        layout: DataLayout,
+        reader: TaskStatusReader,
+        reuse: bool,
+        combinations: pd.DataFrame | None = None,
+    ):
         self.est = _Estimator(layout, reader, reuse)
         self.reader = reader
         self.reuse = reuse
-        self.prompt_sizes = _PromptSizes(layout)
+        self.prompt_sizes = _PromptSizes(layout, combinations)
         # The generation being read, and the answer the run will have stored for it (None when
         # the run will ask for it anew: its judges' prompts are not known yet).
         self.generation: GenerationStatus | None = None
@@ -210,16 +217,23 @@ class _Planner:
         return sorted(rows, key=lambda e: STAGES.index(e.stage))
 
 
-def estimate(layout: DataLayout, base_url: str, reuse: bool = True) -> Plan:
-    """Plan the run for the task tables currently in ``layout.tasks``."""
-    generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
-    evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
-    templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
+def estimate(
+    layout: DataLayout, base_url: str, reuse: bool = True, tables: TaskTables | None = None
+) -> Plan:
+    """Plan the run for ``tables`` (as ``records.task_tables`` builds them without Dagster),
+    or for the task tables currently in ``layout.tasks``."""
+    if tables is None:
+        generation = pd.read_csv(layout.tasks / "generation_tasks.csv", keep_default_na=False)
+        evaluation = pd.read_csv(layout.tasks / "evaluation_tasks.csv", keep_default_na=False)
+        templates = read_evaluation_templates(layout, set(evaluation["evaluation_template"]))
+    else:
+        generation, evaluation = tables.generation_tasks, tables.evaluation_tasks
+        templates = tables.evaluation_templates
     reader = TaskStatusReader(layout, base_url, templates)
     generation_tasks = generation_tasks_by_id(generation)
     evaluation_tasks = evaluation_tasks_by_id(evaluation)
     del generation, evaluation  # the typed tasks are all that is needed from here on
-    planner = _Planner(layout, reader, reuse)
+    planner = _Planner(layout, reader, reuse, tables.content_combinations if tables else None)
     status = experiment_status(reader, generation_tasks, evaluation_tasks, visit=planner)
     estimates = planner.estimates()
     calls = {stage: sum(e.calls for e in estimates if e.stage == stage) for stage in STAGES}
@@ -231,8 +245,9 @@ class _PromptSizes:
     renders them (the task table holds only each prompt's hash). Nothing is read or rendered
     when every generation is done, as on a re-run."""
 
-    def __init__(self, layout: DataLayout):
+    def __init__(self, layout: DataLayout, combinations: pd.DataFrame | None = None):
         self._layout = layout
+        self._combinations = combinations
         self._sizes: dict[tuple[str, str], int] = {}
         self._inputs: tuple[dict, dict] | None = None
 
@@ -242,9 +257,11 @@ class _PromptSizes:
         pair = (task.combo_id, task.template)
         if pair not in self._sizes:
             if self._inputs is None:
-                combos = pd.read_csv(
-                    self._layout.tasks / "content_combinations.csv", keep_default_na=False
-                )
+                combos = self._combinations
+                if combos is None:
+                    combos = pd.read_csv(
+                        self._layout.tasks / "content_combinations.csv", keep_default_na=False
+                    )
                 self._inputs = ({}, concepts_by_combo(combos))
             templates, concepts = self._inputs
             if task.template not in templates:

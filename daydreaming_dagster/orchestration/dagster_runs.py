@@ -10,15 +10,17 @@ import threading
 from pathlib import Path
 
 from dagster import (
+    AssetKey,
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
     ExecuteInProcessResult,
     RunsFilter,
-    materialize,
+    define_asset_job,
 )
 
 from ..assets.generation_watch import PID_TAG, run_process_alive
+from ..definitions import JOB_SELECTIONS
 from ..instance.refs import instance_without_compute_logs
 from ..records.postgres_url import POSTGRES_URL_ENV, PostgresUrlError, postgres_url, redacted
 
@@ -30,6 +32,8 @@ STAGES = {
     "generation": (["generation_prompt", "generation_response"], "generation_tasks"),
     "evaluation": (["evaluation_prompt", "evaluation_response"], "evaluation_tasks"),
 }
+# A selection that is none of the named jobs (tests, one-off tools) still runs under a name.
+OTHER_JOB = "selected_assets"
 
 
 class ConfigurationError(Exception):
@@ -99,6 +103,16 @@ def partition_range_tags(first_key: str, last_key: str) -> dict[str, str]:
     }
 
 
+def job_name_for(defs: Definitions, selection: list[str]) -> str:
+    """The named job (see definitions.JOB_SELECTIONS) whose assets are exactly ``selection``."""
+    graph = defs.resolve_asset_graph()
+    wanted = {AssetKey.from_user_string(name) for name in selection}
+    for name, chosen in JOB_SELECTIONS.items():
+        if chosen.resolve(graph) == wanted:
+            return name
+    return OTHER_JOB
+
+
 def materialize_selection(
     defs: Definitions,
     instance: DagsterInstance,
@@ -107,8 +121,11 @@ def materialize_selection(
     resources: dict | None = None,
     partition_key: str | None = None,
     raise_on_error: bool = False,
+    job_name: str | None = None,
 ) -> ExecuteInProcessResult:
-    """One in-process run of ``selection`` (with its asset checks) on ``instance``; failures are
+    """One in-process run of ``selection`` (with its asset checks) on ``instance``, as a run of
+    the named job that selects exactly these assets (``setup``, ``generate``, ``judge``,
+    ``summarise``, ``calibrate``), so the UI's Runs page says what it did; failures are
     returned, unless ``raise_on_error``.
 
     The run executes in a thread of its own, so Dagster leaves this process's Ctrl-C handling
@@ -116,18 +133,24 @@ def materialize_selection(
     and the run winds down and reports instead of dying with a traceback.
     """
     outcome: dict = {}
+    name = job_name or job_name_for(defs, selection)
 
     def execute() -> None:
         try:
-            outcome["result"] = materialize(
-                [*defs.assets, *(defs.asset_checks or [])],  # type: ignore[list-item]
-                selection=selection,
+            # What dagster.materialize does, with a job name of ours instead of its
+            # "__ephemeral_asset_job__".
+            run_defs = Definitions(
+                assets=defs.assets,
+                asset_checks=defs.asset_checks,
+                jobs=[define_asset_job(name, selection=selection)],
                 resources=resources or defs.resources,
-                instance=instance,
+            )
+            outcome["result"] = run_defs.resolve_job_def(name).execute_in_process(
                 run_config=QUIET_LOGS,
-                tags={PID_TAG: str(os.getpid()), **(tags or {})},
+                instance=instance,
                 partition_key=partition_key,
                 raise_on_error=raise_on_error,
+                tags={PID_TAG: str(os.getpid()), **(tags or {})},
             )
         except BaseException as exc:  # handed to the calling thread below
             outcome["error"] = exc

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 from dagster import DagsterInstance
 
@@ -45,6 +45,7 @@ from .parallel_judging import (
 )
 from .project import Project, judge_range_fn, prepare, run_range, run_setup
 from .quota import quota_exhaustions
+from .report_command import ReportRefresh, record_failures, refresh_report
 from .run_reports import (
     INTERRUPTED,
     CheckOutcome,
@@ -78,6 +79,7 @@ class RunOutcome:
     calls_left: dict[str, int] = field(default_factory=dict)  # after a quota stop, per model
     quota_models: list[str] = field(default_factory=list)  # the models the quotas stopped
     cohort_id: str = ""  # data/cohorts/<id>/, recorded at the end (see orchestration.cohorts)
+    report: ReportRefresh | None = None  # the HTML report, refreshed at the end
 
     @property
     def spent_usd(self) -> float:
@@ -249,6 +251,8 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
     finish_outcome(outcome, options, llm)
     if outcome.status is not RunStatus.INTERRUPTED and outcome.results_ok:
         outcome.cohort_id = record_cohort(options, layout, llm.resolved_base_url(), outcome.status)
+    if not stop_requested():
+        outcome.report = refresh_report(layout)
     return outcome
 
 
@@ -353,6 +357,7 @@ def make_results(
     """Scores and summaries, unless they were made from exactly what is stored now."""
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
+    record_failures(layout, outcome.reports)  # the report flags them (before it is written)
     if not ran and results_current(layout, summary_fingerprint(plan.status, layout)):
         display.results_up_to_date()
         return
@@ -364,15 +369,3 @@ def make_results(
     outcome.result_checks = check_results(results)
     if not results.success:
         outcome.error = first_failure_message(results)
-
-
-def estimate_only(options: RunOptions) -> tuple[Any, Plan | None]:
-    """Setup, then the plan of what a run would do (no model is called); no plan when setup
-    failed."""
-    project = prepare(options)
-    with open_instance() as instance:
-        setup = run_setup(project.defs, instance)
-    if not setup.success:
-        return setup, None
-    llm = options.llm()
-    return setup, estimate(project.layout, llm.resolved_base_url(), not options.force)

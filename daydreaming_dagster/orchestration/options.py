@@ -10,9 +10,13 @@ import os
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from ..resources.experiment_config import ExperimentConfig
-from ..resources.llm_client import LLMClientResource
+from ..experiment.task_tables import TableSettings
+
+if TYPE_CHECKING:  # imported when used: they import Dagster, which `estimate` never needs
+    from ..resources.experiment_config import ExperimentConfig
+    from ..resources.llm_client import LLMClientResource
 
 # Shortens the "minute" of per-minute limits, to simulate a provider's free tier in tests.
 RATE_WINDOW_ENV = "DAYDREAMING_RATE_LIMIT_WINDOW_S"
@@ -43,6 +47,8 @@ class Selection:
     evaluation_replicates: int | None = None
 
     def experiment_config(self) -> ExperimentConfig:
+        from ..resources.experiment_config import ExperimentConfig
+
         values = {
             "k_max": self.k_max,
             "concept_ids_filter": self.concepts,
@@ -52,6 +58,18 @@ class Selection:
             "evaluation_replicates": self.evaluation_replicates,
         }
         return ExperimentConfig(**{k: v for k, v in values.items() if v is not None})
+
+    def table_settings(self) -> TableSettings:
+        """The same selection, for building the task tables without Dagster."""
+        default = TableSettings()
+        return TableSettings(
+            k_max=default.k_max if self.k_max is None else self.k_max,
+            description_level=self.description_level or default.description_level,
+            concept_ids=tuple(self.concepts) if self.concepts else None,
+            template_names=tuple(self.templates) if self.templates else None,
+            generation_replicates=self.generation_replicates or default.generation_replicates,
+            evaluation_replicates=self.evaluation_replicates or default.evaluation_replicates,
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +91,8 @@ class RunOptions:
         return self.run_partitions or run_partitions_from_env()
 
     def llm(self, budget_ledger: Path | None = None) -> LLMClientResource:
+        from ..resources.llm_client import LLMClientResource
+
         return LLMClientResource(**self.llm_settings(budget_ledger))
 
     def llm_settings(self, budget_ledger: Path | None = None) -> dict:

@@ -105,6 +105,16 @@ class DataLayout:
         return self.root / "07_review"
 
     @property
+    def failed_tasks_file(self) -> Path:
+        """The tasks whose last attempt by ``daydreaming run`` failed, and why."""
+        return self.parsing / "failed_tasks.json"
+
+    @property
+    def report(self) -> Path:
+        """The static HTML report (``daydreaming report``)."""
+        return self.summary / "report"
+
+    @property
     def cohorts(self) -> Path:
         """One folder per ``daydreaming run``: its manifest and a copy of its results."""
         return self.root / "cohorts"

@@ -24,12 +24,11 @@ if TYPE_CHECKING:
 
 from ..experiment.call_identity import endpoint_host
 from ..experiment.summary_context import is_local_host
+from ..llm_calls.endpoint import BASE_URL_ENV, DEFAULT_BASE_URL, resolve_base_url
 from ..llm_calls.failures import FailureKind, LLMCallError, RetryPolicy, kind_for_status
 from ..llm_calls.rate_limits import RateLimit, is_rate_limit_body, parse_rate_limit
 
-DEFAULT_BASE_URL = "https://openrouter.ai/api/v1"
 API_KEY_ENV = "OPENROUTER_API_KEY"
-BASE_URL_ENV = "OPENROUTER_BASE_URL"
 
 
 def is_openrouter(base_url: str) -> bool:
@@ -158,7 +157,7 @@ class LLMClientResource(ConfigurableResource):
     _client: Any = PrivateAttr(default=None)  # an openai.OpenAI, made at the first call
 
     def resolved_base_url(self) -> str:
-        return self.base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL
+        return resolve_base_url(self.base_url)
 
     def ensure_api_key(self) -> str:
         """The key, or an error that says how to set it. Called before any request is built."""
