@@ -15,7 +15,7 @@ import pandas as pd
 from .statistics import CONFIDENCE, bootstrap_mean_ci
 
 ALPHA_RESAMPLES = 2_000
-ALPHA_BLOCK = 2_000_000  # resample weights held at once (16 MB)
+ALPHA_BLOCK = 250_000  # resample weights held at once (2 MB; with the draws, about 8 MB)
 # The package holds units x values^2 floats several times over: 400 MB each at 4,950 essays
 # with 101 distinct scores. Above this many cells the same formula runs on per-unit sums.
 PACKAGE_CELLS = 2_000_000

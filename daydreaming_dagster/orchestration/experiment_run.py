@@ -24,6 +24,7 @@ from ..llm_calls.failures import FailureKind
 from ..llm_calls.interrupt import stop_requested
 from ..llm_calls.pacing import Exhaustion, limiter_keys
 from ..records.data_layout import DataLayout
+from ..records.fork_memory import release_free_memory
 from ..resources.llm_client import LLMClientResource
 from .cohorts import record_cohort
 from .cost_estimate import Plan, estimate
@@ -355,6 +356,7 @@ def make_results(
     outcome: RunOutcome, instance: DagsterInstance, plan: Plan, display: RunDisplay
 ) -> None:
     """Scores and summaries, unless they were made from exactly what is stored now."""
+    release_free_memory()  # what the runs freed, before the summaries' own peak
     ran = any(report.materialized or report.failures for report in outcome.reports)
     layout = outcome.project.layout
     record_failures(layout, outcome.reports)  # the report flags them (before it is written)

@@ -11,6 +11,7 @@ from dagster import DagsterInstance, Definitions
 
 from ..definitions import build_definitions
 from ..records.data_layout import DataLayout
+from ..records.fork_memory import release_free_memory
 from ..resources.llm_client import LLMClientResource
 from .dagster_runs import (
     STAGES,
@@ -79,7 +80,10 @@ def run_range(
     result = materialize_selection(
         defs, instance, selection, tags=tags, resources={**defs.resources, "llm": llm}
     )
-    return stage_report(stage, result)
+    report = stage_report(stage, result)
+    del result  # it holds every event of the run
+    release_free_memory()
+    return report
 
 
 def judge_range_fn(defs: Definitions, instance: DagsterInstance, llm: LLMClientResource):
