@@ -9,6 +9,7 @@ that an unpaired comparison of two means would count as noise.
 
 from __future__ import annotations
 
+import gc
 import warnings
 
 import numpy as np
@@ -70,7 +71,13 @@ def holm(p_values: pd.Series) -> pd.Series:
     adjusted = pd.Series(np.nan, index=p_values.index, dtype=float)
     present = p_values.dropna()
     if len(present):
-        adjusted[present.index] = multipletests(present.to_numpy(), method="holm")[1]
+        # statsmodels ends its Holm branch with a full gc.collect(), which walks every object
+        # of the process (0.1 s at 750 calls, seconds at 24,750): frozen objects are skipped.
+        gc.freeze()
+        try:
+            adjusted[present.index] = multipletests(present.to_numpy(), method="holm")[1]
+        finally:
+            gc.unfreeze()
     return adjusted
 
 
