@@ -22,6 +22,7 @@ from daydreaming_dagster.llm_calls.database_limits import (
     DatabaseSlotPool,
     DatabaseStateStore,
 )
+from daydreaming_dagster.mock_llm_server import MockLLMServer
 from daydreaming_dagster.records.postgres_url import with_psycopg2
 
 from .conftest import REPO_ROOT, SEED_CONCEPTS, TEST_API_KEY, make_project
@@ -102,6 +103,48 @@ def test_two_workers_on_postgres_then_one_partition_from_the_dagster_cli(
     assert step3.returncode == 0, step3.stderr[-3000:]
     assert len(query(postgres_url, "SELECT run_id FROM runs")) == len(runs) + 1
     assert not [p for p in home.rglob("*") if p.suffix in (".db", ".sqlite")]
+
+
+def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
+    tmp_path, postgres_url  # noqa: F811
+):
+    project = make_project(tmp_path / "project")
+    judges = project / "data" / "01_raw" / "evaluation_models.csv"
+    table = pd.read_csv(judges)
+    table["max_concurrency"] = 2  # a judging run of 40 calls lasts about 10 s
+    table.to_csv(judges, index=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    slow = MockLLMServer(latency_s=1.0)  # runs that wait on answers would overlap if they could
+    slow.start()
+    env = command_env(slow, postgres_url, home)
+    env["DAYDREAMING_RUN_PARTITIONS"] = "40"  # 30 generations: 2 runs; 120 evaluations: 3
+    command = [
+        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
+        "--workers", "2",
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(
+            command, cwd=project, env=env, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        slow.stop()
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
+    assert len(parsed) == 120 and parsed["score"].notna().all()
+
+    runs = query(
+        postgres_url,
+        "SELECT r.pipeline_name, r.status, r.start_time, r.end_time, t.value FROM runs r "
+        "JOIN run_tags t ON t.run_id = r.run_id WHERE t.key = 'daydreaming/lane'",
+    )
+    assert sorted(name for name, *_ in runs) == ["generate"] * 2 + ["judge"] * 3
+    assert {status for _, status, *_ in runs} == {"SUCCESS"}
+    lanes: dict[str, list[tuple[float, float]]] = {}
+    for _, _, start, end, lane in runs:
+        lanes.setdefault(lane, []).append((start, end))
+    assert sorted(len(spans) for spans in lanes.values()) == [1, 1, 1, 2]
+    assert all(overlapping_pairs(spans) == 0 for spans in lanes.values())  # one at a time
 
 
 def test_a_bad_postgres_url_stops_the_command_with_a_message(tmp_path, mock_llm):

@@ -3,9 +3,10 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from .options import RunOptions
-from .worker_runs import EXEC_TIED_TO_PARENT, run_config, split_ranges
+from .worker_runs import EXEC_TIED_TO_PARENT, lane_of, run_config, split_ranges, worker_ranges
 
 
 def test_keys_are_cut_into_contiguous_near_equal_ranges():
@@ -14,6 +15,28 @@ def test_keys_are_cut_into_contiguous_near_equal_ranges():
     assert parts == [["k0", "k1", "k2"], ["k3", "k4"], ["k5", "k6"]]
     assert split_ranges(keys[:1], 4) == [["k0"]]
     assert split_ranges([], 2) == []
+
+
+def test_no_worker_run_is_over_the_run_size_and_the_lanes_take_turns():
+    keys = [f"k{n}" for n in range(10)]
+    assert worker_ranges(keys, 2, 2000) == [keys[:5], keys[5:]]  # small: one run per worker
+    parts = worker_ranges(keys, 2, 3)
+    assert [len(p) for p in parts] == [3, 3, 2, 2] and sum(parts, []) == keys
+    lanes = [lane_of("inv", "evaluation", n, 2) for n in range(1, len(parts) + 1)]
+    assert lanes == ["inv-evaluation-1", "inv-evaluation-2"] * 2
+
+
+def test_the_queue_runs_one_run_per_lane_at_a_time():
+    """Both instance settings carry the lane limit the worker runs rely on."""
+    import yaml
+
+    from .worker_runs import LANE_TAG
+
+    root = Path(__file__).resolve().parents[2]
+    for name in ("dagster.yaml", "dagster_home/dagster.yaml"):
+        config = yaml.safe_load((root / name).read_text())["run_coordinator"]["config"]
+        limits = config["tag_concurrency_limits"]
+        assert {"key": LANE_TAG, "value": {"applyLimitPerUniqueValue": True}, "limit": 1} in limits
 
 
 def test_launched_runs_get_the_commands_settings_as_run_config(tmp_path):

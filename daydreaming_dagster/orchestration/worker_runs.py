@@ -1,14 +1,19 @@
-"""``daydreaming run --workers N``: the pending work as 2N runs on Dagster's own engine.
+"""``daydreaming run --workers N``: the pending work as runs on Dagster's own engine, N at a time
+per stage.
 
-The pending generation keys are cut into N contiguous partition ranges, and so are the pending
-evaluation keys; each range becomes one run of the ``generate`` or ``judge`` job, submitted to
-the instance's run coordinator (Dagster's run queue by default) and started by its run launcher
-(a local process by default; a container with Dagster's Docker or Kubernetes launchers). All 2N
-are submitted at once: a judging run's evaluations wait for generations that a queued or
-running generation run has planned (see assets.generation_watch), so judging overlaps
-generation as in a single-process run. The per-model limits hold across the runs: call slots
-and request pacing are shared by every process (see llm_calls.slots, llm_calls.pacing), through
-the database when the instance is on PostgreSQL.
+The pending generation keys are cut into contiguous partition ranges, and so are the pending
+evaluation keys: at least N ranges per stage, and none over the command's run size
+(``DAYDREAMING_RUN_PARTITIONS``, 2,000 by default), since a run holds every event of its step
+until it ends. Each range becomes one run of the ``generate`` or ``judge`` job, submitted to the
+instance's run coordinator (Dagster's run queue by default) and started by its run launcher (a
+local process by default; a container with Dagster's Docker or Kubernetes launchers). Each run
+is tagged with one of N lanes per stage, and the project's ``dagster.yaml`` lets the queue start
+one run per lane at a time (``tag_concurrency_limits``), so N runs per stage work at once
+whatever the experiment's size. All are submitted at once: a judging run's evaluations wait for
+generations that a queued or running generation run has planned (see assets.generation_watch),
+so judging overlaps generation as in a single-process run. The per-model limits hold across the
+runs: call slots and request pacing are shared by every process (see llm_calls.slots,
+llm_calls.pacing), through the database when the instance is on PostgreSQL.
 
 The queue needs Dagster's daemon. ``dagster dev`` runs one; without one this command starts
 ``dagster-daemon run`` for its own runs and stops it when they are over.
@@ -36,6 +41,8 @@ from .run_reports import INTERRUPTED, StageReport, tallied_report
 
 DEFINITIONS_MODULE = "daydreaming_dagster.definitions"
 JOB_OF_STAGE = {"generation": "generate", "evaluation": "judge"}
+# The queue starts one run per value of this tag at a time (dagster.yaml's run coordinator).
+LANE_TAG = "daydreaming/lane"
 POLL_S = 0.5
 DAEMON_FRESH_S = 60.0  # a daemon heartbeat younger than this means a daemon is running
 QUEUED_PATIENCE_S = 20.0  # runs still queued after this long: start a daemon after all
@@ -69,6 +76,17 @@ def split_ranges(keys: list[str], workers: int) -> list[list[str]]:
         out.append(keys[start:end])
         start = end
     return out
+
+
+def worker_ranges(keys: list[str], workers: int, run_partitions: int) -> list[list[str]]:
+    """``keys`` cut into at least ``workers`` contiguous ranges, none over ``run_partitions``."""
+    return split_ranges(keys, max(workers, -(-len(keys) // run_partitions)))
+
+
+def lane_of(invocation: str, stage: str, number: int, workers: int) -> str:
+    """The lane of the ``number``-th range (from 1): ranges take the lanes in turn, so each lane
+    works through its ranges in order, one run at a time."""
+    return f"{invocation}-{stage}-{(number - 1) % workers + 1}"
 
 
 def run_config(options: RunOptions, ledger: Path | None) -> dict:
@@ -148,16 +166,19 @@ def submit_runs(
     plan_keys: dict[str, list[str]],
     ledger: Path | None,
 ) -> list[WorkerRun]:
-    """Every stage's pending keys as ``options.workers`` runs each, submitted in stage order."""
+    """Every stage's pending keys as runs in ``options.workers`` lanes each (see the module
+    docstring), submitted in stage order."""
     config = run_config(options, ledger)
+    size = options.partitions_per_run()
     runs: list[WorkerRun] = []
     with code_location(instance, DEFINITIONS_MODULE, os.getcwd()) as location:
         for stage, keys in plan_keys.items():
-            for number, part in enumerate(split_ranges(keys, options.workers), start=1):
+            for number, part in enumerate(worker_ranges(keys, options.workers, size), start=1):
                 tags = {
                     **partition_range_tags(part[0], part[-1]),
                     INVOCATION_TAG: options.invocation,
                     WORKER_TAG: f"{stage}-{number}",
+                    LANE_TAG: lane_of(options.invocation, stage, number, options.workers),
                 }
                 spec = RunRequestSpec(JOB_OF_STAGE[stage], tags, config)
                 runs.append(WorkerRun(stage, location.submit(spec), len(part)))
