@@ -8,6 +8,7 @@ name, task id or judge score. The key from item id to essay stays in the data fo
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from collections.abc import Iterable
 
@@ -38,6 +39,28 @@ HUMAN_COLUMNS = [
 ]
 ESSAY_PLACEHOLDER = "[the essay: see the 'essay' column of this row]"
 MAX_REPORTED = 10
+
+
+MODEL_MASK = "[model]"
+
+
+def model_name_forms(models: Iterable[str]) -> list[str]:
+    """The ways an essay may name a generation model: its id, the part after the provider, and
+    that without a ``:variant`` suffix (``google/gemma-3-27b-it:free``, ``gemma-3-27b-it:free``,
+    ``gemma-3-27b-it``), longest first so a longer form is masked before its parts."""
+    forms = set()
+    for model in models:
+        tail = model.split("/", 1)[-1]
+        forms.update({model, tail, tail.split(":", 1)[0]})
+    return sorted((f for f in forms if len(f) >= 4), key=len, reverse=True)
+
+
+def mask_model_names(text: str, forms: list[str]) -> str:
+    """``text`` with every form of a model name replaced by ``[model]`` (any case): a sheet is
+    blind only if the essay does not say who wrote it."""
+    for form in forms:
+        text = re.sub(re.escape(form), MODEL_MASK, text, flags=re.IGNORECASE)
+    return text
 
 
 def stratified_sample(essays: pd.DataFrame, n: int, seed: int) -> list[str]:

@@ -2,7 +2,9 @@ import pandas as pd
 
 from .review_sheet import (
     HUMAN_COLUMNS,
+    mask_model_names,
     merge_human_scores,
+    model_name_forms,
     new_item_ids,
     read_filled_sheet,
     stratified_sample,
@@ -102,3 +104,13 @@ def test_importing_an_item_again_replaces_its_score():
     merged, replaced = merge_human_scores(first, again)
     assert replaced == 1
     assert merged.set_index("item_id").score.to_dict() == {"R1": 3.0, "R2": 9.0}
+
+
+def test_an_essay_that_names_its_model_is_masked():
+    forms = model_name_forms(["google/gemma-3-27b-it:free", "deepseek/deepseek-r1:free"])
+    text = (
+        "[mock answer from google/gemma-3-27b-it:free] As Gemma-3-27B-IT I think; DeepSeek-R1 too."
+    )
+    masked = mask_model_names(text, forms)
+    assert masked == "[mock answer from [model]] As [model] I think; [model] too."
+    assert mask_model_names("No names here.", forms) == "No names here."

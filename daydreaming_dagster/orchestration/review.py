@@ -24,7 +24,9 @@ from ..experiment.review_sheet import (
     KEY_COLUMNS,
     SHEET_COLUMNS,
     describe_problems,
+    mask_model_names,
     merge_human_scores,
+    model_name_forms,
     new_item_ids,
     read_filled_sheet,
     stratified_sample,
@@ -151,13 +153,14 @@ def export_review(
             }
         )
         write_key(layout, pd.concat([key, added], ignore_index=True)[KEY_COLUMNS])
+        forms = model_name_forms(essays["generation_model"].unique())
         sheet = pd.DataFrame(
             {
                 "item_id": ids,
                 "evaluation_template": template,
                 "score": "",
                 "reviewer": "",
-                "essay": chosen["essay"].to_numpy(),
+                "essay": [mask_model_names(text, forms) for text in chosen["essay"]],
                 "rubric": rubric,
             }
         )
