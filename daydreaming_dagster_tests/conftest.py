@@ -6,6 +6,7 @@ openai client; nothing reaches the internet and no real key is needed.
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -78,3 +79,31 @@ def files_containing(root: Path, needle: str) -> list[Path]:
     """Every file under ``root`` whose bytes contain ``needle``."""
     data = needle.encode()
     return [p for p in root.rglob("*") if p.is_file() and data in p.read_bytes()]
+
+
+# Tests that start a real PostgreSQL server, llama-server or Chromium take about half of the
+# suite's time. A plain `pytest` (no paths named) leaves them out, so the everyday suite stays
+# near five minutes on two cores; DAYDREAMING_ALL_TESTS=1 runs them too (CI sets it), and so
+# does naming their files or a `-m` expression.
+ALL_TESTS_ENV = "DAYDREAMING_ALL_TESTS"
+SLOW_MARKERS = ("slow", "real_server")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.environ.get(ALL_TESTS_ENV) == "1" or config.getoption("markexpr"):
+        return
+    if config.args_source != pytest.Config.ArgsSource.TESTPATHS:
+        return
+    slow = [item for item in items if any(item.get_closest_marker(m) for m in SLOW_MARKERS)]
+    if slow:
+        items[:] = [item for item in items if item not in slow]
+        config.hook.pytest_deselected(items=slow)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if os.environ.get(ALL_TESTS_ENV) == "1":
+        return None
+    return (
+        f"tests that start PostgreSQL, llama-server or Chromium are left out of a plain run; "
+        f"set {ALL_TESTS_ENV}=1 to run them (CI does)"
+    )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import psycopg2
+import pytest
 
 from daydreaming_dagster.llm_calls.database_limits import (
     Database,
@@ -27,6 +28,8 @@ from daydreaming_dagster.records.postgres_url import with_psycopg2
 
 from .conftest import REPO_ROOT, SEED_CONCEPTS, TEST_API_KEY, make_project
 from .postgres_server import postgres_admin_url, postgres_url  # noqa: F401 (fixtures)
+
+pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 
 BIN = Path(sys.executable).parent
 DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")

@@ -27,6 +27,8 @@ from .conftest import REPO_ROOT, TEST_API_KEY, files_containing, make_project
 from .test_cli import BIN, run
 from .test_ui_browser import CHROMIUM
 
+pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
+
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "report"
 BROWSER_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                 "--disable-component-update", "--no-first-run", "--disable-sync"]  # fmt: skip

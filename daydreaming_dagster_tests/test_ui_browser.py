@@ -24,6 +24,8 @@ from daydreaming_dagster.records.data_layout import text_path
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
 from .test_cli import seed_run_command
 
+pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
+
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
 BIN = Path(sys.executable).parent
