@@ -20,6 +20,7 @@ from ..records.cohorts import (
     new_cohort_id,
     project_commit,
     read_cohort_scores,
+    unchanged_cohort,
     write_cohort,
 )
 from ..records.data_layout import DataLayout, write_bytes_atomic, write_text_atomic
@@ -84,9 +85,16 @@ def cohort_manifest(
 
 def record_cohort(options: RunOptions, layout: DataLayout, base_url: str, status: str) -> str:
     """Write this run's cohort folder; its id, or "" when the run left no parsed scores (or
-    they cannot be read: the run's results stand without a cohort)."""
+    they cannot be read: the run's results stand without a cohort). A run whose results are
+    exactly the newest cohort's is that cohort (see ``unchanged_cohort``)."""
     if not (layout.parsing / "parsed_scores.csv").exists():
         return ""
+    try:
+        same = unchanged_cohort(layout, input_digests(layout))
+    except OSError:
+        same = None
+    if same is not None:
+        return same
     cohort_id = new_cohort_id(datetime.now(UTC))
     try:
         manifest = cohort_manifest(cohort_id, options, layout, base_url, str(status))

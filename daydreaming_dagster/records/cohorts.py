@@ -102,6 +102,28 @@ def cohort_ids(layout: DataLayout) -> list[str]:
     return sorted(p.parent.name for p in layout.cohorts.glob(f"*/{MANIFEST}"))
 
 
+def unchanged_cohort(layout: DataLayout, inputs: dict[str, Any]) -> str | None:
+    """The newest cohort when the results now are exactly its copies (the same scores,
+    headline and summary context, byte for byte) made from the same inputs: a run that changed
+    nothing is that cohort again, not a new folder of the same files."""
+    known = cohort_ids(layout)
+    if not known:
+        return None
+    latest = layout.cohorts / known[-1]
+    try:
+        if read_manifest(layout, known[-1]).get("inputs_sha256") != inputs:
+            return None
+        for name, source in COPIED.items():
+            path, copy = source(layout), latest / name
+            if path.exists() != copy.exists():
+                return None
+            if path.exists() and sha256_file(path) != sha256_file(copy):
+                return None
+    except (OSError, ValueError):
+        return None
+    return known[-1]
+
+
 def read_manifest(layout: DataLayout, cohort_id: str) -> dict[str, Any]:
     return json.loads((layout.cohorts / cohort_id / MANIFEST).read_text(encoding="utf-8"))
 

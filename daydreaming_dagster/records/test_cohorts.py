@@ -6,6 +6,7 @@ from .cohorts import (
     new_cohort_id,
     project_commit,
     read_manifest,
+    unchanged_cohort,
     write_cohort,
 )
 from .data_layout import DataLayout
@@ -41,3 +42,18 @@ def test_the_commit_is_a_hash_or_unknown():
     found = project_commit()
     commit = found["git_commit"]
     assert commit == "unknown" or (len(commit) == 40 and isinstance(found["git_dirty"], bool))
+
+
+def test_results_unchanged_since_the_newest_cohort_are_that_cohort(tmp_path):
+    layout = DataLayout(tmp_path / "data")
+    layout.parsing.mkdir(parents=True)
+    scores = layout.parsing / "parsed_scores.csv"
+    scores.write_text("a,b\n1,2\n", "utf-8")
+    inputs = input_digests(layout)
+    assert unchanged_cohort(layout, inputs) is None  # no cohort yet
+    cohort = new_cohort_id(datetime(2026, 12, 2, 10, 15, tzinfo=UTC))
+    write_cohort(layout, cohort, {"cohort_id": cohort, "inputs_sha256": inputs})
+    assert unchanged_cohort(layout, inputs) == cohort
+    assert unchanged_cohort(layout, {**inputs, "concepts_file": "other"}) is None
+    scores.write_text("a,b\n1,3\n", "utf-8")  # a score changed: a new cohort
+    assert unchanged_cohort(layout, inputs) is None
