@@ -38,6 +38,7 @@ from ..records.task_status import (
 )
 from ..resources.data_paths import DataPathsResource
 from ..resources.llm_client import LLMClientResource
+from .chart_drawing import drawing
 from .report_step import report_metadata
 from .research_results import extra_inputs_digest, research_results
 
@@ -269,14 +270,38 @@ def read_context(layout: DataLayout) -> SummaryContext | None:
         return None
 
 
-def draw_charts(scores: pd.DataFrame) -> dict[str, bytes]:
-    """Every chart as PNG bytes, by name."""
-    from ..experiment.charts import CHARTS  # matplotlib: imported only when drawing (~0.4 s)
-    from ..experiment.forest_charts import paired_comparisons_forest
+def summary_tables(
+    parsed_scores: pd.DataFrame, layout: DataLayout, about: SummaryContext | None
+) -> tuple[dict[str, pd.DataFrame], str]:
+    """Every summary table, written as CSV, and summary.md's text (headline first)."""
+    research = research_results(parsed_scores, layout, about)
+    tables = all_summaries(parsed_scores)
+    tables["top_responses"] = top_responses(parsed_scores)
+    tables["judge_agreement"] = judge_agreement(parsed_scores)
+    tables["judge_bias"] = judge_bias(parsed_scores)
+    tables["consensus_high"] = consensus_high(parsed_scores)
+    tables["replicate_spread"] = replicate_spread(parsed_scores)
+    for name, table in {**tables, **research.tables}.items():
+        write_text_atomic(layout.summary / f"{name}.csv", table.to_csv(index=False))
+    sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
+    sections = [research.reliability_section, *sections, *research.later_sections]
+    if about is not None:
+        sections.insert(0, f"## context\n\n{about.markdown()}")
+    sections.insert(0, research.headline_section)  # the answer comes first
+    return tables, "\n\n".join(sections)
 
-    drawn = {name: draw(scores) for name, draw in CHARTS.items()}
-    drawn["paired_model_comparisons"] = paired_comparisons_forest(scores)
-    return drawn
+
+def write_charts(drawn: dict[str, bytes], folder: Path) -> dict[str, MetadataValue]:
+    """The charts as PNG files, and as images (with their paths) for the UI."""
+    charts = {}
+    for name, png in drawn.items():
+        path = folder / f"{name}.png"
+        write_bytes_atomic(path, png, durable=False)  # redrawn from the scores at no cost
+        charts[f"chart_{name}"] = MetadataValue.md(
+            f"![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
+        )
+        charts[f"chart_{name}_path"] = MetadataValue.path(str(path))
+    return charts
 
 
 @asset(group_name=GROUP, kinds={"pandas", "csv", "html"})
@@ -293,31 +318,9 @@ def final_results(
     folder = layout.summary
     about = read_context(layout)
     (folder / CONTEXT_FILE).unlink(missing_ok=True)  # written again once all else is
-    research = research_results(parsed_scores, layout, about)
-    tables = all_summaries(parsed_scores)
-    tables["top_responses"] = top_responses(parsed_scores)
-    tables["judge_agreement"] = judge_agreement(parsed_scores)
-    tables["judge_bias"] = judge_bias(parsed_scores)
-    tables["consensus_high"] = consensus_high(parsed_scores)
-    tables["replicate_spread"] = replicate_spread(parsed_scores)
-    for name, table in {**tables, **research.tables}.items():
-        write_text_atomic(folder / f"{name}.csv", table.to_csv(index=False))
-    sections = [f"## {name.replace('_', ' ')}\n\n{to_markdown(t)}" for name, t in tables.items()]
-    sections = [research.reliability_section, *sections, *research.later_sections]
-    if about is not None:
-        sections.insert(0, f"## context\n\n{about.markdown()}")
-    sections.insert(0, research.headline_section)  # the answer comes first
-    report = "\n\n".join(sections)
-    charts = {}
-    # Drawn here, after the tables: a forked drawing process ran beside them, but its own
-    # copy of the pages it touched made it the run's memory peak (126 MB at 24,750 calls).
-    for name, png in draw_charts(parsed_scores).items():
-        path = folder / f"{name}.png"
-        write_bytes_atomic(path, png, durable=False)  # redrawn from the scores at no cost
-        charts[f"chart_{name}"] = MetadataValue.md(
-            f"![{name}](data:image/png;base64,{base64.b64encode(png).decode('ascii')})"
-        )
-        charts[f"chart_{name}_path"] = MetadataValue.path(str(path))
+    with drawing(parsed_scores) as drawn:  # beside the tables, for a small experiment
+        tables, report = summary_tables(parsed_scores, layout, about)
+        charts = write_charts(drawn(), folder)
     write_text_atomic(folder / "summary.md", "# DayDreaming results\n\n" + report + "\n")
     if about is not None:
         # Last: its fingerprint tells `daydreaming run` that these summaries are complete.
