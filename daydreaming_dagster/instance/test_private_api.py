@@ -159,3 +159,18 @@ def test_dynamic_partitions_table_and_storage_helpers():
     assert {"partitions_def_name", "partition"} <= set(DynamicPartitionsTable.c.keys())
     for name in ("_check_partitions_table", "index_connection"):
         assert callable(getattr(SqlEventLogStorage, name, None)), name
+
+
+def test_in_process_results_keep_their_outputs_in_a_dict():
+    """run_outputs.drop_outputs empties ``ExecuteInProcessResult._output_capture``."""
+    from dagster import ExecuteInProcessResult, asset, materialize
+
+    @asset
+    def kept() -> list[int]:
+        return [1, 2, 3]
+
+    result = materialize([kept])
+    assert isinstance(result, ExecuteInProcessResult)
+    assert isinstance(result._output_capture, dict)
+    assert [1, 2, 3] in result._output_capture.values()
+    assert result.output_for_node("kept") == [1, 2, 3]  # read from that dict

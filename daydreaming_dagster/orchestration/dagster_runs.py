@@ -22,6 +22,7 @@ from dagster import (
 from ..assets.generation_watch import PID_TAG, run_process_alive
 from ..definitions import JOB_SELECTIONS
 from ..instance.refs import instance_without_compute_logs
+from ..instance.run_outputs import drop_outputs
 from ..records.postgres_url import POSTGRES_URL_ENV, PostgresUrlError, postgres_url, redacted
 
 # The command prints what matters itself; Dagster's own console lines (and its stack traces of
@@ -126,7 +127,8 @@ def materialize_selection(
     """One in-process run of ``selection`` (with its asset checks) on ``instance``, as a run of
     the named job that selects exactly these assets (``setup``, ``generate``, ``judge``,
     ``summarise``, ``calibrate``), so the UI's Runs page says what it did; failures are
-    returned, unless ``raise_on_error``.
+    returned, unless ``raise_on_error``. The result keeps the run's events but not its outputs
+    (see instance.run_outputs): every output is in its IO manager's file.
 
     The run executes in a thread of its own, so Dagster leaves this process's Ctrl-C handling
     alone: the command's handler asks the run to stop starting calls (see llm_calls.interrupt),
@@ -161,7 +163,9 @@ def materialize_selection(
         worker.join(0.1)  # short waits: the main thread stays free to handle signals
     if "error" in outcome:
         raise outcome["error"]
-    return outcome["result"]
+    result = outcome["result"]
+    drop_outputs(result)  # never read back (the IO managers' files hold them), and kept alive
+    return result
 
 
 def fail_orphaned_runs(instance: DagsterInstance) -> int:

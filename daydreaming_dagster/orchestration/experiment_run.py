@@ -233,7 +233,7 @@ def run_experiment(options: RunOptions, display: RunDisplay) -> RunOutcome:
             outcome.status = RunStatus.STOPPED_BEFORE_CALLS
             outcome.error = "" if setup.success else first_failure_message(setup)
             return outcome
-        del setup  # an in-process result holds every output (the task tables) in memory
+        del setup  # its events; its outputs (the task tables) are dropped already (dagster_runs)
         display.checks_passed(checks)
         if options.calibrate:
             run_calibration(project, instance, llm, display)
