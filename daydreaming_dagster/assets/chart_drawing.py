@@ -51,7 +51,7 @@ def drawing(scores: pd.DataFrame) -> Iterator[Callable[[], dict[str, bytes]]]:
     if not forks_for(scores):
         yield lambda: draw_charts(scores)
         return
-    frozen = FrozenHeap(collect=False)  # until the drawing process is gone (see fork_memory)
+    frozen = FrozenHeap()  # until the drawing process is gone (see fork_memory)
     pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork"))
     try:
         future = pool.submit(draw_charts, scores)  # forks the drawing process

@@ -19,15 +19,13 @@ import gc
 class FrozenHeap:
     """Freeze before forking a child; ``thaw`` once the child has ended (idempotent).
 
-    ``collect`` first collects the garbage (and hands freed pages back), so that none of it is
-    frozen, and shared, for the child's life. A full collection takes about 0.2 s with a few
-    hundred MB of heap: worth it before a child that lives as long as the run, not before one
-    that lives under a second."""
+    Freed memory is handed back first (1 ms), so that no freed page is shared. No garbage
+    collection first: with Dagster loaded a full one walks about 310,000 objects (0.16 s, on the
+    way to the first model call) and, where the project forks (after the setup run, and in the
+    summary step), found about 2,000 objects to free."""
 
-    def __init__(self, collect: bool = True) -> None:
-        if collect:
-            gc.collect()
-            release_free_memory()  # nor are freed pages shared: each counts in both processes
+    def __init__(self) -> None:
+        release_free_memory()
         gc.freeze()
         self._frozen = True
 
