@@ -15,6 +15,8 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from .score_parsing import visible_answer
+
 HUMAN_JUDGE = "human"
 LOWEST, HIGHEST = 0.0, 10.0
 SHEET_COLUMNS = ["item_id", "evaluation_template", "score", "reviewer", "essay", "rubric"]
@@ -61,6 +63,12 @@ def mask_model_names(text: str, forms: list[str]) -> str:
     for form in forms:
         text = re.sub(re.escape(form), MODEL_MASK, text, flags=re.IGNORECASE)
     return text
+
+
+def blinded_essay(answer: str, forms: list[str]) -> str:
+    """The essay as a reviewer sees it: without the generator's reasoning (a ``<think>`` block
+    says a reasoning model wrote it, and it is not the essay) and with model names masked."""
+    return mask_model_names(visible_answer(answer).strip(), forms)
 
 
 def stratified_sample(essays: pd.DataFrame, n: int, seed: int) -> list[str]:

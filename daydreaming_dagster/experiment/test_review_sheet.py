@@ -2,6 +2,7 @@ import pandas as pd
 
 from .review_sheet import (
     HUMAN_COLUMNS,
+    blinded_essay,
     mask_model_names,
     merge_human_scores,
     model_name_forms,
@@ -114,3 +115,12 @@ def test_an_essay_that_names_its_model_is_masked():
     masked = mask_model_names(text, forms)
     assert masked == "[mock answer from [model]] As [model] I think; [model] too."
     assert mask_model_names("No names here.", forms) == "No names here."
+
+
+def test_a_blinded_essay_shows_no_reasoning_block_and_no_model_name():
+    forms = model_name_forms(["deepseek/deepseek-r1:free"])
+    answer = "<think>As DeepSeek-R1 I should plan the essay first.</think>\n\nThe essay itself."
+    assert blinded_essay(answer, forms) == "The essay itself."
+    unterminated = "An essay by deepseek-r1.\n<think>and then it kept thinking"
+    assert blinded_essay(unterminated, forms) == "An essay by [model]."
+    assert blinded_essay("Plain essay.\n", forms) == "Plain essay."

@@ -23,8 +23,8 @@ from ..experiment.review_sheet import (
     ESSAY_PLACEHOLDER,
     KEY_COLUMNS,
     SHEET_COLUMNS,
+    blinded_essay,
     describe_problems,
-    mask_model_names,
     merge_human_scores,
     model_name_forms,
     new_item_ids,
@@ -160,7 +160,7 @@ def export_review(
                 "evaluation_template": template,
                 "score": "",
                 "reviewer": "",
-                "essay": [mask_model_names(text, forms) for text in chosen["essay"]],
+                "essay": [blinded_essay(text, forms) for text in chosen["essay"]],
                 "rubric": rubric,
             }
         )
