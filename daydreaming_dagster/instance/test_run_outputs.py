@@ -4,8 +4,7 @@ import textwrap
 
 # A fresh interpreter: Dagster's record classes keep the frame of the first run that builds one,
 # and in a process that has run Dagster before (this test session) that run is another one.
-FIRST_RUN = textwrap.dedent(
-    """
+FIRST_RUN = textwrap.dedent("""
     import gc, sys, weakref
     from dagster import (
         AssetCheckResult, ConfigurableIOManager, Definitions, asset, asset_check,
@@ -52,8 +51,7 @@ FIRST_RUN = textwrap.dedent(
     del result
     gc.collect()
     print("alive" if refs[0]() is not None else "freed")
-    """
-)
+    """)
 
 
 def first_run(mode: str) -> str:
