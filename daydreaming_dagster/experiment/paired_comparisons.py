@@ -73,11 +73,14 @@ def holm(p_values: pd.Series) -> pd.Series:
     if len(present):
         # statsmodels ends its Holm branch with a full gc.collect(), which walks every object
         # of the process (0.1 s at 750 calls, seconds at 24,750): frozen objects are skipped.
+        # A heap frozen already (a forked process is alive, see records.fork_memory) stays so.
+        frozen_before = gc.get_freeze_count() > 0
         gc.freeze()
         try:
             adjusted[present.index] = multipletests(present.to_numpy(), method="holm")[1]
         finally:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
     return adjusted
 
 

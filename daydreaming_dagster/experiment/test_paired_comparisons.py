@@ -54,6 +54,20 @@ def test_holm_adjustment_of_a_textbook_example():
     assert np.isnan(adjusted.iloc[4])
 
 
+def test_holm_leaves_the_heap_as_frozen_as_it_found_it():
+    import gc
+
+    holm(pd.Series([0.01, 0.04]))
+    assert gc.get_freeze_count() == 0
+    gc.freeze()  # as while a forked process lives (records.fork_memory)
+    try:
+        frozen = gc.get_freeze_count()
+        holm(pd.Series([0.01, 0.04]))
+        assert gc.get_freeze_count() >= frozen > 0
+    finally:
+        gc.unfreeze()
+
+
 def test_the_paired_bootstrap_interval_agrees_with_scipys_bootstrap():
     differences = np.random.default_rng(3).normal(0.8, 2.0, 60)
     low, high = bootstrap_mean_ci(differences)
