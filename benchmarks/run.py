@@ -25,6 +25,7 @@ from typing import Any
 import mock_endpoint
 import report
 import temp_project
+from inspect_env import InspectEnvironmentError, inspect_python
 from measure import Measurement, log_tail, run_measured
 from report import Row, at_least, at_most, fmt
 from temp_project import Selection
@@ -164,15 +165,16 @@ def measure_ours(bench: Bench) -> Path:
     return project
 
 
-def measure_inspect(bench: Bench, seeded: Path) -> None:
-    """Inspect AI on the seeded project's tasks, against the same two mock servers."""
+def measure_inspect(bench: Bench, seeded: Path, python: str) -> None:
+    """Inspect AI on the seeded project's tasks, against the same two mock servers, run by
+    ``python`` (an environment of Inspect's own, see inspect_env)."""
     print("Inspect AI (benchmarks/inspect_workload.py):", flush=True)
     script = BENCH_DIR / "inspect_workload.py"
     for label, server in (("inspect-full", bench.fast), ("inspect-latency", bench.slow)):
         workdir = bench.scratch / label
         workdir.mkdir()
         command = [
-            sys.executable,
+            python,
             str(script),
             "--project",
             str(seeded),
@@ -342,6 +344,8 @@ def run_benchmark(args: argparse.Namespace) -> int:
     bench.inspect_max_connections = args.inspect_max_connections
     load_before = os.getloadavg()[0]
     try:
+        # Untimed, before anything is measured: Inspect in an environment of its own.
+        inspect = None if args.skip_inspect else inspect_python(scratch)
         seeded, single = measure_single_partition(bench)
         generation_count, evaluation_count = temp_project.task_counts(seeded)
         expected = generation_count + evaluation_count
@@ -351,9 +355,9 @@ def run_benchmark(args: argparse.Namespace) -> int:
             flush=True,
         )
         measure_ours(bench)
-        if not args.skip_inspect:
-            measure_inspect(bench, seeded)
-    except BenchmarkError as exc:
+        if inspect is not None:
+            measure_inspect(bench, seeded, inspect)
+    except (BenchmarkError, InspectEnvironmentError) as exc:
         print(f"Benchmark aborted: {exc}", file=sys.stderr)
         return 2
     finally:

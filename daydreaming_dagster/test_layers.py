@@ -143,7 +143,8 @@ def test_dagster_is_bounded_and_every_import_is_declared():
     import tomllib
 
     project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text(encoding="utf-8"))
-    declared = project["project"]["dependencies"] + project["dependency-groups"]["dev"]
+    groups = project["dependency-groups"]
+    declared = project["project"]["dependencies"] + groups["dev"] + groups["bench"]
     names = {
         d.split(";")[0].split("[")[0].split("<")[0].split(">")[0].split("=")[0].strip().lower()
         for d in declared
@@ -157,7 +158,7 @@ def test_dagster_is_bounded_and_every_import_is_declared():
         "psycopg2": "psycopg2-binary",
     }
     local = {"daydreaming_dagster", "benchmarks", "measure", "mock_endpoint", "report",
-             "temp_project", "inspect_workload", "scale"}  # fmt: skip
+             "temp_project", "inspect_workload", "inspect_env", "scale"}  # fmt: skip
     missing = set()
     for folder in ("daydreaming_dagster", "daydreaming_dagster_tests", "benchmarks"):
         for path in (PACKAGE.parent / folder).rglob("*.py"):
