@@ -28,6 +28,7 @@ from daydreaming_dagster.mock_llm_server import (
     generation_answer,
     judge_answer,
 )
+from daydreaming_dagster.orchestration.process_names import JUDGING
 from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
@@ -102,12 +103,13 @@ def kill_run(proc: subprocess.Popen) -> tuple[float, list[psutil.Process]]:
 
 
 def judging_processes(parent: psutil.Process) -> list[psutil.Process]:
-    """The judging process ``daydreaming run`` forks (same command line as its parent)."""
+    """The judging process ``daydreaming run`` forks (same command line as its parent, and a
+    name of its own: see orchestration.process_names)."""
     found = []
     command = parent.cmdline()
     for child in parent.children():
         try:
-            if child.cmdline() == command:
+            if child.cmdline() == command and child.name() == JUDGING:
                 found.append(child)
         except psutil.NoSuchProcess:
             continue

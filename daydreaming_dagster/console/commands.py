@@ -37,11 +37,13 @@ def _checked_start(options: RunOptions) -> int | None:
 def run_command(options: RunOptions) -> int:
     from ..orchestration.dagster_runs import ConfigurationError
     from ..orchestration.experiment_run import RunStatus, run_experiment
+    from ..orchestration.instance_creation import instance_created_alongside
     from .outcome import print_outcome, print_stopped_before_calls
     from .run_display import TerminalDisplay
 
     try:
-        blocked = _checked_start(options)
+        with instance_created_alongside(options.dagster_home):
+            blocked = _checked_start(options)
         if blocked is not None:
             return blocked
         outcome = run_experiment(options, TerminalDisplay())

@@ -29,6 +29,7 @@ from typing import Any
 from ..llm_calls.interrupt import stop_on_sigint, stop_requested
 from ..records.fork_memory import FrozenHeap
 from .options import DEFAULT_RUN_PARTITIONS, RunOptions
+from .process_names import JUDGING, name_this_process
 from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
 # Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
@@ -187,6 +188,7 @@ def _judging_main(
     from .dagster_runs import open_instance
     from .project import judge_range_fn, prepare
 
+    name_this_process(JUDGING)
     exit_with_parent(parent_pid)
     # Ctrl-C reaches both processes; this one winds down quietly, the main one tells the user.
     stop_on_sigint()
