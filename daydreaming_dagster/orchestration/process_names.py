@@ -11,6 +11,7 @@ import ctypes
 import sys
 
 JUDGING = "dd-judging"
+JUDGING_CREW = "dd-judging-crew"
 INSTANCE_CREATION = "dd-new-instance"
 PR_SET_NAME = 15
 
