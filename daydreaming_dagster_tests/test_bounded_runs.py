@@ -7,16 +7,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections import Counter
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from dagster import DagsterInstance, DagsterRunStatus
 
-from daydreaming_dagster.assets.generation_watch import PID_TAG
 from daydreaming_dagster.mock_llm_server import MockLLMServer
-from daydreaming_dagster.orchestration.judging_processes import RUNS_PER_PROCESS
 
 from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
 
@@ -82,28 +79,3 @@ def test_a_bad_run_size_is_said_in_a_line(tmp_path, slow_mock):
     assert "DAYDREAMING_RUN_PARTITIONS='many' must be a whole number" in result.stderr
     assert "Traceback" not in result.stderr
     assert slow_mock.request_count == 0
-
-
-def test_a_large_judging_is_done_by_a_crew_of_processes_each_making_a_bounded_number_of_runs(
-    tmp_path, slow_mock
-):
-    # 48 evaluations in runs of 2 are 24 runs: more than two processes may make with a budget
-    # of RUNS_PER_PROCESS (8) runs each, so a crew judges them (orchestration.judging_processes).
-    project = make_project(tmp_path / "project")
-    result = run_command(project, slow_mock, DAYDREAMING_RUN_PARTITIONS="2")
-    assert result.returncode == 0, result.stdout + result.stderr
-    evaluations = len(pd.read_csv(project / "data" / "02_tasks" / "evaluation_tasks.csv"))
-    assert evaluations // 2 > 2 * RUNS_PER_PROCESS
-    assert f"evaluation: {evaluations} called, 0 reused without a call, 0 failed" in result.stdout
-    assert slow_mock.request_count == 12 + evaluations  # every call once: no chunk judged twice
-
-    runs = runs_by_step(project / "dagster_home")["evaluation_llm"]
-    assert len(runs) == evaluations // 2
-    assert {run.status for run in runs} == {DagsterRunStatus.SUCCESS}
-    runs_per_pid = Counter(run.tags[PID_TAG] for run in runs)
-    # The main process and at least two judging processes (the first one spent its budget and
-    # was replaced), none of them over its budget.
-    assert len(runs_per_pid) >= 3, runs_per_pid
-    assert max(runs_per_pid.values()) <= RUNS_PER_PROCESS, runs_per_pid
-    scores = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
-    assert scores["score"].notna().sum() == evaluations

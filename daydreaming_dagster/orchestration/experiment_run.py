@@ -35,9 +35,15 @@ from .dagster_runs import (
     open_instance,
     ordered_keys,
 )
-from .judging_processes import JudgingProcess
 from .options import DEFAULT_RUN_PARTITIONS, RunOptions
-from .parallel_judging import Assignment, ChunkResults, cut, head_start_for, split_in_two
+from .parallel_judging import (
+    Assignment,
+    ChunkResults,
+    JudgingProcess,
+    cut,
+    head_start_for,
+    split_in_two,
+)
 from .project import Project, judge_range_fn, prepare, run_range, run_setup
 from .quota import quota_exhaustions
 from .report_command import ReportRefresh, record_failures, refresh_report
@@ -286,14 +292,11 @@ def run_here(
                 if judging is not None:
                     judging.queue.generation_ended()
                     own = ChunkResults()
-                    judge = judge_range_fn(project.defs, instance, llm)
                     if generation.stopped_the_run or stop_requested():
                         judging.queue.stop()
                     else:
-                        own = judging.judge_from_back(judge)
-                    reports.append(
-                        judging.finish(own, while_waiting=prepare_results, judge_range=judge)
-                    )
+                        own = judging.judge_from_back(judge_range_fn(project.defs, instance, llm))
+                    reports.append(judging.finish(own, while_waiting=prepare_results))
             if judging is not None:
                 display.stage_finished(reports[-1], time.perf_counter() - judging.started_at)
             else:

@@ -12,14 +12,13 @@ per-partition status and failure marks mean exactly what they mean for any other
 The judging process is forked after setup, between two uses of the instance (so no database
 connection is shared), and starts in milliseconds with everything already imported instead of
 importing Dagster again. Where ``fork`` does not exist it is spawned, and prepares the
-definitions itself. This module holds the shared pieces (the key ranges, the queue, a judging
-process's body); judging_processes starts and tends the processes.
+definitions itself.
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +27,10 @@ from pathlib import Path
 from typing import Any
 
 from ..llm_calls.interrupt import stop_on_sigint, stop_requested
+from ..records.fork_memory import FrozenHeap
 from .options import DEFAULT_RUN_PARTITIONS, RunOptions
 from .process_names import JUDGING, name_this_process
-from .run_reports import StageReport, write_report
+from .run_reports import INTERRUPTED, StageReport, read_report, write_report
 
 # Each chunk is its own run, and a run costs about 0.2 s of CPU before and after its partitions;
 # measured on the full experiment (600 evaluations, 2 cores): 6 chunks 10.1 s, 4 chunks 9.7 s,
@@ -111,14 +111,6 @@ class ChunkQueue:
             self._back.value -= 1
             return self._back.value
 
-    def has_chunks(self) -> bool:
-        """Whether a chunk is still to be handed out."""
-        with self._lock:
-            return not self._stopped.value and self._front.value < self._back.value
-
-    def stopped(self) -> bool:
-        return bool(self._stopped.value)
-
     def stop(self) -> None:
         """No chunk is handed out after this (a rejected key or exhausted credit)."""
         with self._lock:
@@ -145,7 +137,6 @@ class Assignment:
 @dataclass
 class ChunkResults:
     reports: list[StageReport] = field(default_factory=list)
-    budget_spent: bool = False  # stopped after its run budget, not for want of chunks
 
     def merged(self) -> StageReport:
         total = StageReport("evaluation")
@@ -154,19 +145,11 @@ class ChunkResults:
         return total
 
 
-def judge_chunks(
-    take, queue: ChunkQueue, judge_range, assignment: Assignment, budget: int | None = None
-) -> ChunkResults:
-    """Judge chunks handed out by ``take`` until none is left, or ``budget`` chunks (one run
-    each) are judged; stop every process early when a chunk's failures say no further call can
-    succeed."""
+def judge_chunks(take, queue: ChunkQueue, judge_range, assignment: Assignment) -> ChunkResults:
+    """Judge chunks handed out by ``take`` until none is left; stop both processes early when a
+    chunk's failures say no further call can succeed."""
     results = ChunkResults()
-    while not stop_requested():
-        if budget is not None and len(results.reports) >= budget:
-            results.budget_spent = True
-            break
-        if (number := take()) is None:
-            break
+    while not stop_requested() and (number := take()) is not None:
         report = judge_range(assignment.keys[assignment.chunks[number]])
         results.reports.append(report)
         if report.stopped_the_run or stop_requested():
@@ -189,19 +172,9 @@ def exit_with_parent(parent: int) -> None:
 
 
 JudgeRange = Callable[[list[str]], StageReport]
-BUDGET_SPENT = 75  # exit code: the process judged its budget of chunks, and chunks are left
 
 
-@dataclass(frozen=True)
-class Share:
-    """Which end of the queue a judging process takes chunks from, and how many it may judge
-    (None: until none is left); see judging_crew for why there is a limit."""
-
-    from_back: bool = False
-    budget: int | None = None
-
-
-def judging_main(
+def _judging_main(
     options: RunOptions,
     parent_pid: int,
     prepared: Any,
@@ -209,10 +182,8 @@ def judging_main(
     queue: ChunkQueue,
     report_path: str,
     ledger: str | None,
-    share: Share = Share(),
 ) -> None:
-    """Body of a judging process: judge its share of the chunks, then write what happened. Its
-    exit code is ``BUDGET_SPENT`` when it stopped at its budget with chunks left."""
+    """Body of the judging process: judge chunks from the front, then write what happened."""
     from ..assets.generation_watch import promise_generations
     from .dagster_runs import open_instance
     from .project import judge_range_fn, prepare
@@ -225,12 +196,82 @@ def judging_main(
         project = prepared or prepare(options)
         llm = options.llm(Path(ledger) if ledger else None)
         promise_generations(assignment.generations, queue.generation_over)
-        take = queue.take_back if share.from_back else queue.take_front
         with open_instance() as instance:
             judge = judge_range_fn(project.defs, instance, llm)
-            results = judge_chunks(take, queue, judge, assignment, share.budget)
+            results = judge_chunks(queue.take_front, queue, judge, assignment)
         write_report(Path(report_path), results.merged())
     except KeyboardInterrupt:
         os._exit(130)
-    if results.budget_spent and queue.has_chunks():
-        sys.exit(BUDGET_SPENT)
+
+
+class JudgingProcess:
+    """The second judging process and the chunk queue it shares with the main process.
+
+    Start it with no Dagster instance open in this process: a forked child must not inherit
+    open database connections.
+    """
+
+    def __init__(
+        self,
+        options: RunOptions,
+        prepared: Any,
+        assignment: Assignment,
+        work: Path,
+        ledger: Path | None,
+    ):
+        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+        context = multiprocessing.get_context(method)
+        self._assignment = assignment
+        self.queue = ChunkQueue(context, len(assignment.chunks))
+        self._report = work / "judging-report.json"
+        self._process = context.Process(
+            target=_judging_main,
+            args=(
+                options,
+                os.getpid(),
+                prepared if method == "fork" else None,
+                assignment,
+                self.queue,
+                str(self._report),
+                str(ledger) if ledger else None,
+            ),
+            name="daydreaming-judging",
+        )
+        self.started_at = time.perf_counter()
+        # Neither process copies the other's share of the heap while both live (see fork_memory).
+        self._frozen = FrozenHeap()
+        self._process.start()
+
+    def close(self) -> None:
+        """Stop the judging process if this process is leaving before ``finish`` (an error)."""
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._frozen.thaw()
+
+    def judge_from_back(self, judge_range: JudgeRange) -> ChunkResults:
+        """The main process's share: chunks from the back until the two meet."""
+        return judge_chunks(self.queue.take_back, self.queue, judge_range, self._assignment)
+
+    def finish(self, own: ChunkResults, while_waiting=None) -> StageReport:
+        """Wait for the judging process and combine its report with the main process's chunks;
+        ``while_waiting`` is called first if it is still judging (work for an idle core)."""
+        if while_waiting is not None and self._process.is_alive():
+            while_waiting()
+        while self._process.is_alive():
+            self._process.join(0.2)  # in steps, so Ctrl-C is noticed here at once
+        self._frozen.thaw()
+        reports = list(own.reports)
+        if self._report.exists():
+            reports.append(read_report(self._report))
+        elif self._process.exitcode == 130 or stop_requested():
+            reports.append(StageReport("evaluation", run_ok=False, error=INTERRUPTED))
+        elif self._process.exitcode != 0:
+            reports.append(
+                StageReport(
+                    "evaluation",
+                    run_ok=False,
+                    error=f"the judging process exited with code {self._process.exitcode}",
+                )
+            )
+        return ChunkResults(reports).merged()

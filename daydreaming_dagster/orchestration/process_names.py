@@ -11,7 +11,6 @@ import ctypes
 import sys
 
 JUDGING = "dd-judging"
-JUDGING_CREW = "dd-judging-crew"
 INSTANCE_CREATION = "dd-new-instance"
 PR_SET_NAME = 15
 

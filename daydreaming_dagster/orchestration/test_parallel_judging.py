@@ -2,7 +2,6 @@ import multiprocessing
 
 import pytest
 
-from .judging_processes import RUNS_PER_PROCESS, needs_crew
 from .parallel_judging import (
     MAX_RUN_PARTITIONS,
     Assignment,
@@ -94,25 +93,3 @@ def test_reports_of_both_processes_add_up():
     assert (merged.materialized, merged.called, merged.reused) == (3, 3, 1)
     assert merged.charged_usd == 0.5 and merged.failures == {"k": "server_error"}
     assert not merged.run_ok and merged.error == "e"
-
-
-def test_a_budget_stops_a_process_after_that_many_chunks_and_says_so():
-    keys = [f"k{i}" for i in range(10)]
-    assignment = Assignment("run", keys, [], [slice(i, i + 1) for i in range(10)])
-    queue = ChunkQueue(multiprocessing.get_context(), len(assignment.chunks))
-    judged = []
-
-    def judge(chunk):
-        judged.extend(chunk)
-        return StageReport("evaluation", materialized=len(chunk))
-
-    first = judge_chunks(queue.take_front, queue, judge, assignment, budget=3)
-    assert judged == keys[:3] and first.budget_spent and queue.has_chunks()
-    rest = judge_chunks(queue.take_back, queue, judge, assignment)
-    assert not rest.budget_spent and not queue.has_chunks()
-    assert sorted(judged) == sorted(keys)  # each chunk judged once, by one of the two
-
-
-def test_needs_a_crew_only_beyond_two_budgets():
-    assert not needs_crew(2 * RUNS_PER_PROCESS)
-    assert needs_crew(2 * RUNS_PER_PROCESS + 1)
