@@ -69,8 +69,9 @@ def _wait(pid: int, home: Path) -> None:
         time.sleep(0.005)
     if os.waitstatus_to_exitcode(status) != 0:
         for name in INSTANCE_FILES:  # half-made files would look like a broken instance
-            with contextlib.suppress(FileNotFoundError):
-                (home / name).unlink()
+            for suffix in ("", "-wal", "-shm", "-journal"):  # with SQLite's companion files
+                with contextlib.suppress(FileNotFoundError):
+                    (home / (name + suffix)).unlink()
 
 
 @contextlib.contextmanager

@@ -77,11 +77,13 @@ def test_a_failed_child_leaves_no_half_made_files(tmp_path):
     for name in INSTANCE_FILES:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("half made")
+        (tmp_path / (name + "-wal")).write_text("half made")
     pid = os.fork()
     if pid == 0:
         os._exit(1)
     instance_creation._wait(pid, tmp_path)
     assert not any((tmp_path / name).exists() for name in INSTANCE_FILES)
+    assert not any((tmp_path / (name + "-wal")).exists() for name in INSTANCE_FILES)
 
 
 def test_a_postgres_instance_is_left_to_the_run(tmp_path, monkeypatch):
