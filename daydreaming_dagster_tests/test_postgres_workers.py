@@ -18,6 +18,8 @@ import pandas as pd
 import psycopg2
 import pytest
 
+from daydreaming_dagster.assets.batch_stage import Tally, read_tally
+from daydreaming_dagster.llm_calls.budget import SharedCostBudget
 from daydreaming_dagster.llm_calls.database_limits import (
     Database,
     DatabaseSlotPool,
@@ -183,6 +185,72 @@ def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
     assert one.is_empty()
     assert one.update(lambda state: state.setdefault("next", {}).update(m=5.0) or "ok") == "ok"
     assert other.peek() == {"next": {"m": 5.0}}
+
+
+def test_the_cost_cap_in_the_database_holds_across_machines(postgres_url):  # noqa: F811
+    import threading
+
+    url = with_psycopg2(postgres_url)
+    ledger = "cost-cap/one-invocation"  # two sessions, as two worker runs on two machines
+    first = SharedCostBudget(DatabaseStateStore(Database(url), ledger), 1.0)
+    second = SharedCostBudget(DatabaseStateStore(Database(url), ledger), 1.0)
+    assert first.reserve(0.6)
+    threading.Timer(0.2, lambda: first.settle(0.6, 0.2)).start()
+    assert second.reserve(0.6)  # waited for the other machine's call to settle at its cost
+    second.settle(0.6, 0.5)
+    assert abs(first.spent - 0.7) < 1e-12
+    assert not second.reserve(0.6)  # nothing in flight and 0.7 + 0.6 would pass the cap
+    other = SharedCostBudget(DatabaseStateStore(Database(url), "cost-cap/another"), 1.0)
+    assert other.reserve(0.6)  # each invocation has a cap of its own
+
+
+def test_a_run_tally_in_the_database_is_read_once_on_any_machine(
+    postgres_url, monkeypatch  # noqa: F811
+):
+    monkeypatch.setenv("DAYDREAMING_POSTGRES_URL", postgres_url)
+    assert read_tally("no-such-run") is None
+    tally = Tally(total=5, called=3, reused=1, charged_usd=0.25)
+    tally.fail("combo_001_x", "budget", "budget: not attempted")
+    tally.write("run-on-machine-b")
+    stored = query(postgres_url, "SELECT scope FROM daydreaming_limit_state")
+    assert ("run-tally/run-on-machine-b",) in stored
+    assert read_tally("run-on-machine-b") == tally  # what the command on machine A reads
+    assert read_tally("run-on-machine-b") is None  # read once: the row is gone
+
+
+def test_a_cost_cap_holds_over_worker_runs_through_the_database(
+    tmp_path, mock_llm, postgres_url  # noqa: F811
+):
+    project = make_project(tmp_path / "project")
+    home, scratch = tmp_path / "home", tmp_path / "tmp"
+    home.mkdir()
+    scratch.mkdir()
+    env = {**command_env(mock_llm, postgres_url, home), "TMPDIR": str(scratch)}
+    command = [
+        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
+        "--workers", "2", "--max-cost", "0.02",
+    ]  # fmt: skip
+    result = subprocess.run(
+        command, cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
+    # Only gemini-2.5-flash has a price: each call reserves about $0.011 and costs about $0.001.
+    assert result.returncode == 3, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "budget: not attempted" in result.stdout
+    spent = float(result.stdout.split("Spent in this run: $")[1].split()[0])
+    assert 0 < spent <= 0.02
+    assert 0 < len(mock_llm.requests_for("google/gemini-2.5-flash")) < 24
+    # The ledger and the runs' tallies were rows of the database, which every machine sees,
+    # not files of this one.
+    ledgers = query(
+        postgres_url, "SELECT state FROM daydreaming_limit_state WHERE scope LIKE 'cost-cap/%'"
+    )
+    assert len(ledgers) == 1
+    ledger = json.loads(ledgers[0][0])
+    assert abs(ledger["spent"] - spent) < 1e-4 and ledger["reserved"] < 1e-12
+    assert query(
+        postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
+    ) == []  # each read once by the command
+    assert not [p for p in scratch.rglob("*") if p.name == "budget.json" or "tallies" in str(p)]
 
 
 def test_100k_partition_keys_added_and_pruned_on_postgres(

@@ -67,6 +67,19 @@ def make_pacer(llm: LLMClientResource, slots_root: Path, rates: dict[str, int]) 
     )
 
 
+def make_budget(llm: LLMClientResource) -> CostBudget | SharedCostBudget:
+    """The cost cap of this run: in memory for one process; shared by every process of one
+    ``daydreaming run`` through its ledger file, or through the database when the instance is on
+    PostgreSQL, where worker runs on other machines cannot see that file."""
+    if not llm.budget_ledger:
+        return CostBudget(llm.max_cost_usd)
+    url = postgres_url()
+    if url:
+        ledger = f"cost-cap/{llm.invocation or llm.budget_ledger}"
+        return SharedCostBudget(DatabaseStateStore(database(url), ledger), llm.max_cost_usd)
+    return SharedCostBudget(Path(llm.budget_ledger), llm.max_cost_usd)
+
+
 def database_pools(slots_root: Path):
     """Slot pools in the PostgreSQL database when the instance uses one (limits then hold on
     every machine), else None: lock files under ``slots_root``."""
@@ -110,11 +123,7 @@ def make_runner(
             slots_root, llm.max_concurrent_per_endpoint, limits, pool=database_pools(slots_root)
         ),
         policy=llm.retry_policy(),
-        budget=(
-            SharedCostBudget(Path(llm.budget_ledger), llm.max_cost_usd)
-            if llm.budget_ledger
-            else CostBudget(llm.max_cost_usd)
-        ),
+        budget=make_budget(llm),
         reuse=llm.reuse_stored_responses,
         workers=min(llm.max_concurrent_per_endpoint, max(sum(limits.values()), 1)),
         on_retry=on_retry,

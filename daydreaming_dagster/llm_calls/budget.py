@@ -5,15 +5,13 @@ prices) is reserved; when it ends, the reservation is replaced by what it actual
 whose worst case does not fit under the cap is not started, so the cap is never passed.
 """
 
-import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from filelock import FileLock
-
-from ..records.data_layout import write_json_atomic
+from .shared_state import FileStateStore, StateStore
 
 
 @dataclass(frozen=True)
@@ -87,54 +85,47 @@ SHARED_WAIT_LIMIT_S = 900.0
 
 
 class SharedCostBudget:
-    """The same reservations as ``CostBudget``, kept in a small JSON ledger file under a file lock,
-    so several processes of one ``daydreaming run`` (generation and evaluation at once) share one
-    cap."""
+    """The same reservations as ``CostBudget``, kept in shared state so that every process of one
+    ``daydreaming run`` shares one cap: a JSON ledger file under a lock file on one machine, or a
+    row of the PostgreSQL database when the runs may be on several machines."""
 
-    def __init__(self, ledger: Path, max_usd: float | None):
+    def __init__(self, ledger: Path | StateStore, max_usd: float | None):
         self.max_usd = max_usd
-        self._ledger = ledger
-        self._lock = FileLock(str(ledger) + ".lock")
+        self._store = FileStateStore(ledger) if isinstance(ledger, Path) else ledger
+        self._threads = threading.Lock()  # the store serialises processes, not threads
 
-    def _read(self) -> dict[str, float]:
-        try:
-            data = json.loads(self._ledger.read_text(encoding="utf-8"))
-            return {"spent": float(data["spent"]), "reserved": float(data["reserved"])}
-        except (FileNotFoundError, ValueError, KeyError):
-            return {"spent": 0.0, "reserved": 0.0}
-
-    def _write(self, state: dict[str, float]) -> None:
-        write_json_atomic(self._ledger, state)
+    def _change(self, change: Callable[[dict], object]) -> object:
+        with self._threads:
+            return self._store.update(change)
 
     @property
     def spent(self) -> float:
-        with self._lock:
-            return self._read()["spent"]
+        return float(self._change(lambda state: state.get("spent", 0.0)))  # type: ignore[arg-type]
 
     def reserve(self, worst_case_usd: float) -> bool:
         """As ``CostBudget.reserve``, polling the ledger while other reservations settle.
 
         A process that died holding reservations never settles them, so the wait is bounded.
         """
+
+        def take(state: dict) -> str:
+            spent, reserved = float(state.get("spent", 0.0)), float(state.get("reserved", 0.0))
+            if self.max_usd is None or spent + reserved + worst_case_usd <= self.max_usd:
+                state.update(spent=spent, reserved=reserved + worst_case_usd)
+                return "taken"
+            return "wait" if reserved > 1e-12 else "refused"
+
         deadline = time.monotonic() + SHARED_WAIT_LIMIT_S
         while time.monotonic() < deadline:
-            with self._lock:
-                state = self._read()
-                fits = self.max_usd is None or (
-                    state["spent"] + state["reserved"] + worst_case_usd <= self.max_usd
-                )
-                if fits:
-                    state["reserved"] += worst_case_usd
-                    self._write(state)
-                    return True
-                if state["reserved"] <= 1e-12:
-                    return False
+            answer = self._change(take)
+            if answer != "wait":
+                return answer == "taken"
             time.sleep(0.05)
         return False
 
     def settle(self, reserved_usd: float, actual_usd: float) -> None:
-        with self._lock:
-            state = self._read()
-            state["reserved"] = max(0.0, state["reserved"] - reserved_usd)
-            state["spent"] += actual_usd
-            self._write(state)
+        def release(state: dict) -> None:
+            state["reserved"] = max(0.0, float(state.get("reserved", 0.0)) - reserved_usd)
+            state["spent"] = float(state.get("spent", 0.0)) + actual_usd
+
+        self._change(release)

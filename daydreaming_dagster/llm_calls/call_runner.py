@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from .adaptive_concurrency import AdaptiveGate
-from .budget import CostBudget, Prices, worst_case_prompt_tokens
+from .budget import CostBudget, Prices, SharedCostBudget, worst_case_prompt_tokens
 from .failures import STOPS_THE_MODEL, STOPS_THE_RUN, FailureKind, LLMCallError, RetryPolicy
 from .interrupt import stop_requested
 from .pacing import RequestPacer, wait_until
@@ -88,7 +88,7 @@ class CallRunner:
         cache: ResponseCache,
         slots: CallSlots,
         policy: RetryPolicy,
-        budget: CostBudget,
+        budget: CostBudget | SharedCostBudget,
         reuse: bool,
         workers: int,
         on_retry: Callable[[CallRequest, LLMCallError, float], None] | None = None,

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 
 from ..records.postgres_url import libpq_dsn
 
@@ -191,3 +192,18 @@ class DatabaseStateStore:
             )
         self._cached = (time.monotonic(), state)
         return result
+
+    def take(self) -> dict | None:
+        """The state, removed in the same statement, so that exactly one reader gets it; None
+        when there is none."""
+        try:
+            with self._db.transaction() as cursor:
+                cursor.execute(
+                    f"DELETE FROM {TABLE} WHERE scope = %s RETURNING state", (self._scope,)
+                )
+                row = cursor.fetchone()
+        except psycopg2.errors.UndefinedTable:
+            return None
+        self._cached = None
+        state = json.loads(row[0]) if row else None
+        return state or None

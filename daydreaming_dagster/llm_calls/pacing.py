@@ -17,18 +17,15 @@ paced from the start on OpenRouter's endpoint, and elsewhere once a refusal name
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Protocol
-
-from filelock import FileLock
 
 from .rate_limits import RateLimit
+from .shared_state import FileStateStore, StateStore
 
 FREE_GROUP = "group:free-models"
 FREE_SUFFIX = ":free"
@@ -63,58 +60,6 @@ class Exhaustion:
         when = datetime.fromtimestamp(self.until, UTC).strftime("%Y-%m-%d %H:%M UTC")
         hours = max(0.0, (self.until - current) / 3600)
         return f"{self.name}: resets at {when} (in {hours:.1f} h)"
-
-
-class StateStore(Protocol):
-    """Where the pacing state is kept: a file on one machine, a database row across several
-    (llm_calls.database_limits)."""
-
-    def peek(self) -> dict: ...
-
-    def is_empty(self) -> bool: ...
-
-    def update(self, change: Callable[[dict], object]) -> object: ...
-
-
-class FileStateStore:
-    """The state as a JSON file beside the call slots, changed under a lock file."""
-
-    def __init__(self, path: Path):
-        self._file = path
-        self._lock = FileLock(str(path) + ".lock", thread_local=False)
-        self._cached: tuple[float, dict] | None = None
-
-    def _read(self) -> dict:
-        try:
-            return json.loads(self._file.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return {}
-
-    def _write(self, state: dict) -> None:
-        self._file.parent.mkdir(parents=True, exist_ok=True)
-        tmp = self._file.with_name(f".{self._file.name}.tmp")
-        tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
-        tmp.replace(self._file)
-
-    def is_empty(self) -> bool:
-        return not self._file.exists()
-
-    def peek(self) -> dict:
-        """The state without locking, re-read only when the file changed (cheap per call)."""
-        try:
-            mtime = self._file.stat().st_mtime_ns
-        except OSError:
-            return {}
-        if self._cached is None or self._cached[0] != mtime:
-            self._cached = (mtime, self._read())
-        return self._cached[1]
-
-    def update(self, change: Callable[[dict], object]) -> object:
-        with self._lock:
-            state = self._read()
-            result = change(state)
-            self._write(state)
-            return result
 
 
 class RequestPacer:

@@ -104,8 +104,8 @@ def stage_report(label: str, result: ExecuteInProcessResult) -> StageReport:
 
 def tallied_report(label: str, run_id: str, success: bool, error: str = "") -> StageReport:
     """What a batch run did, from the tally its step wrote when it ended (see
-    assets.batch_stage.Tally), and why it failed when it did. A run on another machine leaves
-    no tally here: its report then has only its status."""
+    assets.batch_stage.Tally: a file on this machine, or a database row when the instance is on
+    PostgreSQL, so runs on other machines report too), and why it failed when it did."""
     report = StageReport(label, run_ok=success)
     tally = read_tally(run_id)
     if tally is not None:
