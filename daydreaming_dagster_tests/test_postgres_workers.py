@@ -24,6 +24,7 @@ from daydreaming_dagster.llm_calls.database_limits import (
     Database,
     DatabaseSlotPool,
     DatabaseStateStore,
+    held_across_machines,
 )
 from daydreaming_dagster.mock_llm_server import MockLLMServer
 from daydreaming_dagster.records.postgres_url import with_psycopg2
@@ -251,6 +252,51 @@ def test_a_cost_cap_holds_over_worker_runs_through_the_database(
         postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
     ) == []  # each read once by the command
     assert not [p for p in scratch.rglob("*") if p.name == "budget.json" or "tallies" in str(p)]
+
+
+MACHINE_B_SETUP = """
+import sys
+from pathlib import Path
+from daydreaming_dagster.assets.core import REGISTRY_LOCK
+from daydreaming_dagster.experiment.combinations import concept_sets
+from daydreaming_dagster.llm_calls.database_limits import held_across_machines
+from daydreaming_dagster.records.combination_registry import register_combinations
+lock = held_across_machines(sys.argv[2], REGISTRY_LOCK)
+_, new = register_combinations(Path(sys.argv[1]), concept_sets(["c", "d"], 2), lock)
+print(",".join(entry.combo_id for entry in new))
+"""
+
+
+def test_setups_on_two_machines_never_give_one_new_id_to_two_concept_sets(
+    tmp_path, postgres_url  # noqa: F811
+):
+    from daydreaming_dagster.assets.core import REGISTRY_LOCK
+    from daydreaming_dagster.experiment.combinations import concept_sets
+    from daydreaming_dagster.records.combination_registry import (
+        read_registry,
+        register_combinations,
+    )
+
+    registry = tmp_path / "shared" / "combination_registry.csv"  # a data folder both mount
+    registry.parent.mkdir()
+    (tmp_path / "b_tmp").mkdir()
+    url = with_psycopg2(postgres_url)
+    with held_across_machines(url, REGISTRY_LOCK):  # machine A is registering
+        # Machine B: a process with a temp folder of its own, so the lock file cannot stop it.
+        machine_b = subprocess.Popen(
+            [sys.executable, "-c", MACHINE_B_SETUP, str(registry), url],
+            env={**os.environ, "TMPDIR": str(tmp_path / "b_tmp")},
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        with pytest.raises(subprocess.TimeoutExpired):
+            machine_b.wait(3.0)  # it waits for the database's lock
+        assert not registry.exists()
+        register_combinations(registry, concept_sets(["a", "b"], 2))  # A appends meanwhile
+    out, _ = machine_b.communicate(timeout=60)
+    assert machine_b.returncode == 0 and out.strip() == "combo_002"
+    ids = {entry.combo_id: entry.concept_ids for entry in read_registry(registry)}
+    assert ids == {"combo_001": ("a", "b"), "combo_002": ("c", "d")}
 
 
 def test_100k_partition_keys_added_and_pruned_on_postgres(

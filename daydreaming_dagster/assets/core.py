@@ -7,11 +7,14 @@ from dagster import AssetExecutionContext, MaterializeResult, asset
 from ..experiment.combinations import concept_sets
 from ..experiment.task_tables import combinations_table, generation_tasks_table
 from ..experiment.tasks import build_evaluation_tasks
+from ..llm_calls.database_limits import held_across_machines
 from ..records.combination_registry import register_combinations
+from ..records.postgres_url import postgres_url
 from ..resources.data_paths import DataPathsResource
 from ..resources.experiment_config import ExperimentConfig
 
 GROUP = "task_definitions"
+REGISTRY_LOCK = "daydreaming/combination-registry"
 
 
 @asset(group_name=GROUP, kinds={"pandas", "csv"}, io_manager_key="tasks_io_manager")
@@ -27,8 +30,11 @@ def content_combinations(
     Ids come from data/combination_registry.csv: a set of concepts seen before keeps its id
     (and its concepts' order), a new one is registered with the next free number."""
     registry = data_paths.layout.combination_registry
+    url = postgres_url()  # on PostgreSQL, setups on other machines may share this data folder
     combos, new = register_combinations(
-        registry, concept_sets(list(concepts_metadata["concept_id"]), experiment_config.k_max)
+        registry,
+        concept_sets(list(concepts_metadata["concept_id"]), experiment_config.k_max),
+        held_across_machines(url, REGISTRY_LOCK) if url else None,
     )
     context.log.info(
         f"{len(combos)} combinations of {experiment_config.k_max} concepts "

@@ -79,6 +79,21 @@ class Database:
                 yield cursor
 
 
+@contextmanager
+def held_across_machines(url: str, name: str) -> Iterator[None]:
+    """``name`` held exclusively by this process among every process on every machine that uses
+    the database: a session-level advisory lock on a connection of its own, which waits while
+    another holds it and is released when the connection closes (also when its holder dies)."""
+    connection = psycopg2.connect(libpq_dsn(url))
+    try:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s, 0)", (lock_class(name),))
+        yield
+    finally:
+        connection.close()
+
+
 _databases: dict[str, Database] = {}
 _databases_lock = threading.Lock()
 

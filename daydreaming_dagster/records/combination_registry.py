@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,15 +59,21 @@ def _rows_text(entries: list[ConceptCombination], registered_at: str) -> str:
 
 
 def register_combinations(
-    path: Path, wanted: list[tuple[str, ...]]
+    path: Path,
+    wanted: list[tuple[str, ...]],
+    across_machines: AbstractContextManager | None = None,
 ) -> tuple[list[ConceptCombination], list[ConceptCombination]]:
     """The combinations for ``wanted`` concept sets, registering the new ones; returns them
-    (in id order) and the newly registered entries."""
+    (in id order) and the newly registered entries.
+
+    The lock file serialises the processes of one machine. A data folder shared by several
+    machines needs ``across_machines`` too (a lock every machine sees, such as the database's),
+    or two of them could give the same new id to different concept sets."""
     for concept_ids in wanted:
         bad = [c for c in concept_ids if SEPARATOR in c]
         if bad:
             raise ValueError(f"Concept ids may not contain {SEPARATOR!r}: {bad}.")
-    with _lock_for(path):
+    with _lock_for(path), across_machines or nullcontext():
         registry = read_registry(path)
         chosen, new = assign_ids(wanted, registry)
         if new:
