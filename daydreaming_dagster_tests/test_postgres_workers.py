@@ -248,9 +248,12 @@ def test_a_cost_cap_holds_over_worker_runs_through_the_database(
     assert len(ledgers) == 1
     ledger = json.loads(ledgers[0][0])
     assert abs(ledger["spent"] - spent) < 1e-4 and ledger["reserved"] < 1e-12
-    assert query(
-        postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
-    ) == []  # each read once by the command
+    assert (
+        query(
+            postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
+        )
+        == []
+    )  # each read once by the command
     assert not [p for p in scratch.rglob("*") if p.name == "budget.json" or "tallies" in str(p)]
 
 
