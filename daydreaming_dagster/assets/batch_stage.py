@@ -3,7 +3,6 @@ of which model, and the running tally of what happened to the run's partitions."
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -13,8 +12,7 @@ from typing import Any
 from dagster import AssetKey
 
 from ..llm_calls.budget import Prices
-from ..llm_calls.database_limits import DatabaseStateStore, database
-from ..records.postgres_url import postgres_url
+from ..llm_calls.shared_state import StateStore, shared_state
 
 TALLY_SCOPE = "run-tally"
 
@@ -99,38 +97,23 @@ class Tally:
         return done + len(self.failures)
 
     def write(self, run_id: str) -> None:
-        store = database_tally(run_id)
-        if store is not None:
-            store.update(lambda state: state.update(asdict(self)))
-            return
-        path = tally_path(run_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self)), encoding="utf-8")
+        tally_store(run_id).update(lambda state: state.update(asdict(self)))
 
 
-def tally_path(run_id: str) -> Path:
-    """Where a run's tally is kept on this machine until the command that started it has read
-    it (SQLite instances: every run is on the command's machine)."""
-    return Path(tempfile.gettempdir()) / "daydreaming-run-tallies" / f"{run_id}.json"
-
-
-def database_tally(run_id: str) -> DatabaseStateStore | None:
-    """Where a run's tally is kept when the instance is on PostgreSQL: a row of the database, so
-    the command learns the counts of runs that ran on other machines too."""
-    url = postgres_url()
-    return DatabaseStateStore(database(url), f"{TALLY_SCOPE}/{run_id}") if url else None
+def tally_store(run_id: str) -> StateStore:
+    """Where a run's tally is kept until the command that started it has read it: a file in
+    this machine's temp folder, or a row of the database when the instance is on PostgreSQL,
+    so the command learns the counts of runs that ran on other machines too."""
+    return shared_state(
+        f"{TALLY_SCOPE}/{run_id}",
+        Path(tempfile.gettempdir()) / "daydreaming-run-tallies" / f"{run_id}.json",
+    )
 
 
 def read_tally(run_id: str) -> Tally | None:
     """A finished run's tally (removed once read), or None when the step ended before it."""
-    store = database_tally(run_id)
     try:
-        if store is not None:
-            state = store.take()
-            return Tally(**state) if state is not None else None
-        path = tally_path(run_id)
-        tally = Tally(**json.loads(path.read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        state = tally_store(run_id).take()
+        return Tally(**state) if state is not None else None
+    except TypeError:
         return None
-    path.unlink(missing_ok=True)
-    return tally

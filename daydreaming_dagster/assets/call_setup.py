@@ -13,10 +13,11 @@ from dagster import Failure
 from ..experiment.call_identity import sha256_text
 from ..llm_calls.budget import CostBudget, SharedCostBudget
 from ..llm_calls.call_runner import CallOutcome, CallRequest, CallRunner
-from ..llm_calls.database_limits import DatabaseStateStore, database
+from ..llm_calls.database_limits import database
 from ..llm_calls.failures import LLMCallError
 from ..llm_calls.pacing import RequestPacer
 from ..llm_calls.response_cache import ResponseCache
+from ..llm_calls.shared_state import shared_state
 from ..llm_calls.slots import CallSlots, default_slots_root
 from ..records.data_layout import record_path, text_path, write_json_atomic, write_text_atomic
 from ..records.postgres_url import postgres_url
@@ -51,14 +52,8 @@ def make_pacer(llm: LLMClientResource, slots_root: Path, rates: dict[str, int]) 
     """Request rates and quotas for this endpoint and key, shared by every process (by every
     machine, through the database, when the instance is on PostgreSQL)."""
     account = sha256_text(llm.ensure_api_key())[:16]  # per account; never the key itself
-    url = postgres_url()
-    state = (
-        DatabaseStateStore(database(url), f"{slots_root.name}/{account}")
-        if url
-        else slots_root / f"limits-{account}.json"
-    )
     return RequestPacer(
-        state,
+        shared_state(f"{slots_root.name}/{account}", slots_root / f"limits-{account}.json"),
         llm.invocation or uuid.uuid4().hex,
         rates,
         window_s=llm.rate_limit_window_s,
@@ -73,11 +68,10 @@ def make_budget(llm: LLMClientResource) -> CostBudget | SharedCostBudget:
     PostgreSQL, where worker runs on other machines cannot see that file."""
     if not llm.budget_ledger:
         return CostBudget(llm.max_cost_usd)
-    url = postgres_url()
-    if url:
-        ledger = f"cost-cap/{llm.invocation or llm.budget_ledger}"
-        return SharedCostBudget(DatabaseStateStore(database(url), ledger), llm.max_cost_usd)
-    return SharedCostBudget(Path(llm.budget_ledger), llm.max_cost_usd)
+    ledger = shared_state(
+        f"cost-cap/{llm.invocation or llm.budget_ledger}", Path(llm.budget_ledger)
+    )
+    return SharedCostBudget(ledger, llm.max_cost_usd)
 
 
 def database_pools(slots_root: Path):

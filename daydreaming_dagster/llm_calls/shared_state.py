@@ -11,6 +11,9 @@ from typing import Protocol
 
 from filelock import FileLock
 
+from ..records.postgres_url import postgres_url
+from .database_limits import DatabaseStateStore, database
+
 
 class StateStore(Protocol):
     """Where shared state is kept. ``update`` runs ``change`` on the current state under a lock
@@ -21,6 +24,16 @@ class StateStore(Protocol):
     def is_empty(self) -> bool: ...
 
     def update(self, change: Callable[[dict], object]) -> object: ...
+
+    def take(self) -> dict | None: ...
+
+
+def shared_state(scope: str, file: Path) -> StateStore:
+    """Where state shared by the processes of a run lives: a row of the instance's PostgreSQL
+    database (named ``scope``) when there is one, since the runs may then be on several
+    machines; else ``file`` on this machine."""
+    url = postgres_url()
+    return DatabaseStateStore(database(url), scope) if url else FileStateStore(file)
 
 
 class FileStateStore:
@@ -62,3 +75,13 @@ class FileStateStore:
             result = change(state)
             self._write(state)
             return result
+
+    def take(self) -> dict | None:
+        """The state, removed with its lock file, so that exactly one reader gets it; None when
+        there is none."""
+        with self._lock:
+            state = self._read()
+            self._file.unlink(missing_ok=True)
+        Path(self._lock.lock_file).unlink(missing_ok=True)
+        self._cached = None
+        return state or None
