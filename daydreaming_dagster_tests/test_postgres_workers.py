@@ -179,6 +179,68 @@ def test_call_slots_in_the_database_hold_across_machines(postgres_url):  # noqa:
     assert machine_a.pool("x", 3) is machine_a.pool("x", 3)  # one pool object per process
 
 
+def advisory_locks_held(database_url: str, pool_name: str) -> int:
+    from daydreaming_dagster.llm_calls.database_limits import lock_class
+
+    return query(
+        database_url,
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+        f"AND classid::int = {lock_class(pool_name)} AND granted",
+    )[0][0]
+
+
+def test_call_slots_never_leak_however_many_one_process_holds(postgres_url):  # noqa: F811
+    """A session's advisory locks are re-entrant: trying a slot it already holds would take it
+    twice, and the one unlock would leave it held for good. Before the fix, once a process's
+    list of its own slots was long, the planner tried the lock before excluding them, so a
+    process that had held all 64 kept them after giving them back and others starved."""
+    url = with_psycopg2(postgres_url)
+    machine_a, machine_b = Database(url), Database(url)
+    pool_a = DatabaseSlotPool(machine_a, "endpoint/leak", 64)
+    pool_b = DatabaseSlotPool(machine_b, "endpoint/leak", 64)
+    taken = [pool_a._take() for _ in range(64)]
+    assert sorted(taken) == list(range(64))
+    assert pool_a._take() is None and pool_b._take() is None
+    for number in taken:
+        pool_a._give_back(number)
+    assert advisory_locks_held(postgres_url, "endpoint/leak") == 0
+    assert sorted(pool_b._take() for _ in range(64)) == list(range(64))
+
+
+def test_call_slots_in_the_database_under_many_threads_of_two_processes(
+    postgres_url,  # noqa: F811
+):
+    """96 threads in each of two sessions share 16 slots: never more than 16 held at once, every
+    thread gets its turn, and none is left held at the end."""
+    import threading
+    import time
+
+    url = with_psycopg2(postgres_url)
+    pools = [DatabaseSlotPool(Database(url), "endpoint/busy", 16) for _ in range(2)]
+    held, most, guard = set(), [0], threading.Lock()
+    done = []
+
+    def call(pool: DatabaseSlotPool) -> None:
+        with pool.hold() as number:
+            with guard:
+                assert number not in held, f"slot {number} handed out twice"
+                held.add(number)
+                most[0] = max(most[0], len(held))
+            time.sleep(0.01)
+            with guard:
+                held.discard(number)
+        done.append(1)
+
+    threads = [threading.Thread(target=call, args=(pool,)) for pool in pools for _ in range(96)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len(done) == 192
+    assert most[0] <= 16
+    assert advisory_locks_held(postgres_url, "endpoint/busy") == 0
+
+
 def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
     url = with_psycopg2(postgres_url)
     one = DatabaseStateStore(Database(url), "endpoint/account")
