@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 
 BIN = Path(sys.executable).parent
 DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
+PACED = "google/gemma-3-27b-it:free"
 
 
 def command_env(mock_llm, database_url: str, home: Path) -> dict[str, str]:
@@ -119,6 +120,10 @@ def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
     table = pd.read_csv(judges)
     table["max_concurrency"] = 2  # a judging run of 40 calls lasts about 10 s
     table.to_csv(judges, index=False)
+    generators = project / "data" / "01_raw" / "generation_models.csv"
+    rows = pd.read_csv(generators)
+    rows.loc[rows["model"] == PACED, "requests_per_minute"] = 240  # starts 0.25 s apart
+    rows.to_csv(generators, index=False)
     home = tmp_path / "home"
     home.mkdir()
     slow = MockLLMServer(latency_s=1.0)  # runs that wait on answers would overlap if they could
@@ -151,6 +156,17 @@ def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
         lanes.setdefault(lane, []).append((start, end))
     assert sorted(len(spans) for spans in lanes.values()) == [1, 1, 1, 2]
     assert all(overlapping_pairs(spans) == 0 for spans in lanes.values())  # one at a time
+
+    # The models' limits held over the runs of both lanes (in separate processes), through the
+    # database: calls in flight per judge, and the paced generator's request starts.
+    for judge in table["model"][table["active"]]:
+        assert slow.peak_in_flight(judge) <= 2, judge
+    # Starts are spaced 60 / 240 s (5% wider) apart. A run's first request also opens its
+    # connection, so it may reach the server up to ~0.1 s late: at most one gap per run is short.
+    starts = sorted(r.received_at for r in slow.requests_for(PACED))
+    gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(starts) == 15
+    assert starts[-1] - starts[0] >= 14 * 0.24 and sum(gap < 0.2 for gap in gaps) <= 2, gaps
 
 
 def test_a_bad_postgres_url_stops_the_command_with_a_message(tmp_path, mock_llm):
