@@ -257,6 +257,29 @@ def test_call_slots_in_the_database_under_many_threads_of_two_processes(
     assert advisory_locks_held(postgres_url, "endpoint/busy") == 0
 
 
+def test_call_limits_survive_a_lost_database_connection(postgres_url):  # noqa: F811
+    """A server restart or a network blip ends the sessions: the next take, and the next state
+    change, open new connections instead of failing every call left in the run."""
+    url = with_psycopg2(postgres_url)
+    machine = Database(url)
+    pool = DatabaseSlotPool(machine, "endpoint/blip", 2)
+    store = DatabaseStateStore(machine, "endpoint/blip-state")
+    old = pool._take()
+    store.update(lambda state: state.update(n=1))
+    query(
+        postgres_url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    assert advisory_locks_held(postgres_url, "endpoint/blip") == 0  # released with the session
+    assert store.update(lambda state: state.update(n=state["n"] + 1) or state["n"]) == 2
+    assert machine.session == 1
+    taken = {pool._take(), pool._take()}
+    assert taken == {0, 1}  # the old session's slot is free again, in the new one
+    pool._give_back(old, session=0)  # an in-flight call of the old session ends
+    assert advisory_locks_held(postgres_url, "endpoint/blip") == 2  # the new holder keeps it
+
+
 def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
     url = with_psycopg2(postgres_url)
     one = DatabaseStateStore(Database(url), "endpoint/account")

@@ -48,6 +48,7 @@ class Database:
         self._state: Any = None
         self.mutex = threading.Lock()
         self._pools: dict[str, DatabaseSlotPool] = {}
+        self.session = 0  # counts lost connections: a lock taken in an older session is gone
 
     def pool(self, name: str, limit: int) -> DatabaseSlotPool:
         """One pool object per name in a process: a session's advisory locks are re-entrant,
@@ -64,19 +65,46 @@ class Database:
             self._state = psycopg2.connect(self._dsn)
             self._pid = os.getpid()
 
-    def lock_query(self, sql: str, args: tuple) -> Any:
+    def _reconnect(self) -> None:
+        """After a lost connection (the server restarted, a network blip): new connections on
+        next use. The server released this session's advisory locks with it, which the pools
+        tell by ``session``; calls in flight may briefly exceed a limit, never lose an answer."""
+        if self._pid == os.getpid():
+            for connection in (self._locks, self._state):
+                try:
+                    connection.close()
+                except psycopg2.Error:
+                    pass
+        self._pid = -1
+        self.session += 1
+
+    def _with_retry(self, work: Callable[[], Any]) -> Any:
         with self.mutex:
-            self._ensure()
+            try:
+                self._ensure()
+                return work()
+            except (psycopg2.OperationalError, psycopg2.InterfaceError):
+                self._reconnect()
+                self._ensure()
+                return work()  # once more; a second failure is the caller's
+
+    def lock_query(self, sql: str, args: tuple) -> Any:
+        def query() -> Any:
             with self._locks.cursor() as cursor:
                 cursor.execute(sql, args)
                 return cursor.fetchone()
 
-    @contextmanager
-    def transaction(self) -> Iterator[Any]:
-        with self.mutex:
-            self._ensure()
-            with self._state, self._state.cursor() as cursor:  # commits, or rolls back on error
-                yield cursor
+        return self._with_retry(query)
+
+    def in_transaction(self, work: Callable[[Any], Any]) -> Any:
+        """``work(cursor)`` in one transaction: committed, or rolled back on error; tried again
+        on a new connection if the connection was lost."""
+
+        def transaction() -> Any:
+            with self._state, self._state.cursor() as cursor:
+                return work(cursor)
+
+        return self._with_retry(transaction)
 
 
 @contextmanager
@@ -133,14 +161,15 @@ class DatabaseSlotPool:
         self._db = db
         self._class = lock_class(name)
         self._local = threading.BoundedSemaphore(limit)
-        self._held: set[int] = set()
+        self._held: dict[int, int] = {}  # slot number -> the database session that took it
         self._guard = threading.Lock()  # a slot taken is marked held before the next try
         self._asking = threading.Lock()  # one thread per pool asks the database while all wait
         self._freed = threading.Event()  # set when this process gives a slot back
 
     def _take(self) -> int | None:
         with self._guard:
-            free_here = [n for n in range(self.limit) if n not in self._held]
+            session = self._db.session
+            free_here = [n for n in range(self.limit) if self._held.get(n) != session]
             if not free_here:
                 return None
             row = self._db.lock_query(
@@ -149,14 +178,19 @@ class DatabaseSlotPool:
             )
             if row is None:
                 return None
-            self._held.add(row[0])
+            self._held[row[0]] = self._db.session  # the query may have opened a new session
             return row[0]
 
-    def _give_back(self, number: int) -> None:
-        # Unlocked first, forgotten second: until then no take offers this number again.
-        self._db.lock_query("SELECT pg_advisory_unlock(%s, %s)", (self._class, number))
+    def _give_back(self, number: int, session: int | None = None) -> None:
+        # Unlocked first, forgotten second: until then no take offers this number again. A
+        # lock of a lost session was released by the server already (and the number may have
+        # been taken again since, in the new one).
+        taken_in = self._held.get(number) if session is None else session
+        if taken_in == self._db.session:
+            self._db.lock_query("SELECT pg_advisory_unlock(%s, %s)", (self._class, number))
         with self._guard:
-            self._held.discard(number)
+            if self._held.get(number) == taken_in:
+                del self._held[number]
         self._freed.set()
 
     @contextmanager
@@ -171,10 +205,11 @@ class DatabaseSlotPool:
                     self._freed.wait(POLL_S)  # a slot given back here, or time to ask again
                     self._freed.clear()
                     number = self._take()
+                session = self._held[number]
             try:
                 yield number
             finally:
-                self._give_back(number)
+                self._give_back(number, session)
 
 
 class DatabaseStateStore:
@@ -201,8 +236,7 @@ class DatabaseStateStore:
             return
         for attempt in range(3):  # two processes creating the table at once: one retries
             try:
-                with self._db.transaction() as cursor:
-                    self._create(cursor)
+                self._db.in_transaction(self._create)
                 self._created = True
                 return
             except psycopg2.IntegrityError:
@@ -214,9 +248,12 @@ class DatabaseStateStore:
         if self._cached is not None and now - self._cached[0] < PEEK_TTL_S:
             return self._cached[1]
         self._ensure_row()
-        with self._db.transaction() as cursor:
+
+        def read(cursor: Any) -> Any:
             cursor.execute(f"SELECT state FROM {TABLE} WHERE scope = %s", (self._scope,))
-            row = cursor.fetchone()
+            return cursor.fetchone()
+
+        row = self._db.in_transaction(read)
         state = json.loads(row[0]) if row else {}
         self._cached = (now, state)
         return state
@@ -226,7 +263,8 @@ class DatabaseStateStore:
 
     def update(self, change: Callable[[dict], object]) -> object:
         self._ensure_row()
-        with self._db.transaction() as cursor:
+
+        def apply(cursor: Any) -> tuple[dict, object]:
             cursor.execute(f"SELECT state FROM {TABLE} WHERE scope = %s FOR UPDATE", (self._scope,))
             row = cursor.fetchone()
             state = json.loads(row[0]) if row else {}
@@ -235,18 +273,22 @@ class DatabaseStateStore:
                 f"UPDATE {TABLE} SET state = %s WHERE scope = %s",
                 (json.dumps(state, sort_keys=True), self._scope),
             )
+            return state, result
+
+        state, result = self._db.in_transaction(apply)
         self._cached = (time.monotonic(), state)
         return result
 
     def take(self) -> dict | None:
         """The state, removed in the same statement, so that exactly one reader gets it; None
         when there is none."""
+
+        def remove(cursor: Any) -> Any:
+            cursor.execute(f"DELETE FROM {TABLE} WHERE scope = %s RETURNING state", (self._scope,))
+            return cursor.fetchone()
+
         try:
-            with self._db.transaction() as cursor:
-                cursor.execute(
-                    f"DELETE FROM {TABLE} WHERE scope = %s RETURNING state", (self._scope,)
-                )
-                row = cursor.fetchone()
+            row = self._db.in_transaction(remove)
         except psycopg2.errors.UndefinedTable:
             return None
         self._cached = None
