@@ -75,3 +75,35 @@ def test_a_program_started_tied_to_its_parent_ends_when_the_parent_is_killed():
             return
         time.sleep(0.05)
     raise AssertionError("the child outlived its killed parent")
+
+
+def test_a_run_whose_process_died_says_how_instead_of_dagsters_generic_failure():
+    """When a run's process dies (SIGKILL, say by the out-of-memory killer), Dagster's code
+    server records how in an engine event (this text, as of Dagster 1.13) and then fails the
+    run with a generic message; the command shows the former."""
+    from dagster import DagsterInstance, job, op
+
+    from .worker_runs import failure_message
+
+    @op
+    def nothing() -> None:
+        return None
+
+    @job
+    def one() -> None:
+        nothing()
+
+    with DagsterInstance.ephemeral() as instance:
+        run = one.execute_in_process(instance=instance).dagster_run
+        instance.report_engine_event(
+            f"[DagsterApiServer] Run execution process for {run.run_id} was terminated by "
+            "signal 9 (SIGKILL). "
+            "This usually indicates that the process was killed by the operating system due "
+            "to running out of memory.",
+            run,
+        )
+        instance.report_run_failed(run)
+        assert failure_message(instance, run.run_id) == (
+            "its process was terminated by signal 9 (SIGKILL), often the system running out of "
+            "memory; the answers it received are stored."
+        )

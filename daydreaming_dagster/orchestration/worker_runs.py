@@ -205,6 +205,27 @@ def wait_for_runs(instance: DagsterInstance, runs: list[WorkerRun], daemon: Daem
         time.sleep(POLL_S)
 
 
+# Dagster's run failure when the run's process died (killed, out of memory); what happened is in
+# an engine event its code server reports just before: "[DagsterApiServer] Run execution process
+# for <run id> was terminated by signal 9 (SIGKILL). This usually indicates ...".
+FAILED_FROM_OUTSIDE = "marked as failed from outside the execution context"
+CRASH_PREFIX = "Run execution process for "
+
+
+def crash_explanation(instance: DagsterInstance, run_id: str) -> str | None:
+    """How the run's process ended, as one short sentence, when Dagster recorded it."""
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ENGINE_EVENT).records
+    for record in records:
+        event = record.event_log_entry.dagster_event
+        message = (event.message if event else None) or ""
+        if CRASH_PREFIX in message:  # after the reporter's name, "[DagsterApiServer] "
+            account = message[message.index(CRASH_PREFIX) :]
+            how = account.removeprefix(f"{CRASH_PREFIX}{run_id} ").split(". ")[0].rstrip(".")
+            hint = ", often the system running out of memory" if "SIGKILL" in how else ""
+            return f"its process {how}{hint}; the answers it received are stored."
+    return None
+
+
 def failure_message(instance: DagsterInstance, run_id: str) -> str:
     """The first step failure's description (or the run failure's message)."""
     for event_type in (DagsterEventType.STEP_FAILURE, DagsterEventType.RUN_FAILURE):
@@ -219,6 +240,8 @@ def failure_message(instance: DagsterInstance, run_id: str) -> str:
             if error is not None and error.message:
                 return error.message.strip().splitlines()[0][:300]
             if event is not None and event.message:
+                if FAILED_FROM_OUTSIDE in event.message:
+                    return crash_explanation(instance, run_id) or event.message.strip()
                 return event.message.strip().splitlines()[0][:300]
     return "run failed"
 
