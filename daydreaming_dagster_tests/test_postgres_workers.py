@@ -12,9 +12,13 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections import Counter
 from pathlib import Path
 
 import pandas as pd
+import psutil
 import psycopg2
 import pytest
 
@@ -169,6 +173,80 @@ def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
     assert starts[-1] - starts[0] >= 14 * 0.24 and sum(gap < 0.2 for gap in gaps) <= 2, gaps
 
 
+def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finishes(
+    tmp_path, postgres_url  # noqa: F811
+):
+    """The run processes die (as under the out-of-memory killer) while judging: the command
+    ends with exit 1, saying how they ended, instead of waiting; the next run finishes the
+    work and no answered call is made again."""
+    project = make_project(tmp_path / "project")
+    home = tmp_path / "home"
+    home.mkdir()
+    slow = MockLLMServer(latency_s=1.0)
+    slow.start()
+    judges = set(pd.read_csv(project / "data" / "01_raw" / "evaluation_models.csv")["model"])
+    command = [
+        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
+        "--workers", "2",
+    ]  # fmt: skip
+    env = command_env(slow, postgres_url, home)
+    try:
+        first = subprocess.Popen(
+            command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 120
+        while (
+            time.monotonic() < deadline
+            and len([r for r in slow.answered_requests() if r.model in judges]) < 20
+        ):  # part-way through judging: some judgements stored, most not
+            time.sleep(0.05)
+        killed = 0
+        for process in psutil.Process(first.pid).children(recursive=True):
+            try:
+                if "multiprocessing.spawn" in " ".join(process.cmdline()):  # a run's process
+                    process.kill()
+                    killed += 1
+            except psutil.Error:
+                pass
+        killed_at = time.monotonic()  # later requests come from live processes only
+        output, _ = first.communicate(timeout=120)
+        assert killed >= 1
+        assert first.returncode == 1, output[-3000:]
+        assert "terminated by signal 9 (SIGKILL)" in output, output[-3000:]
+
+        again = subprocess.run(
+            command, cwd=project, env=env, capture_output=True, text=True, timeout=600
+        )
+    finally:
+        slow.stop()
+    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
+    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
+    assert len(parsed) == 120 and parsed["score"].notna().all()
+
+    def call(request) -> str:
+        return json.dumps([request.model, request.messages, request.temperature], sort_keys=True)
+
+    # Calls in flight when their process was killed were never received, so they are asked
+    # again. An answer the client had well before the kill (1 s) was stored: never asked again.
+    exchanges = slow.exchanges
+    received = {
+        call(e.request)
+        for e in exchanges
+        if e.outcome == "answer" and e.finished_at is not None and e.finished_at < killed_at - 1
+    }
+    asked_after = [call(e.request) for e in exchanges if e.request.received_at > killed_at]
+    assert received and asked_after
+    assert not received & set(asked_after)
+    twice = {k for k, n in Counter(asked_after).items() if n > 1}
+    timeline = [  # (received, outcome, finished) in seconds from the kill, for a failure
+        (round(e.request.received_at - killed_at, 2), e.outcome,
+         round((e.finished_at or 0) - killed_at, 2))
+        for e in exchanges if call(e.request) in twice
+    ]  # fmt: skip
+    assert not twice, timeline
+
+
 def test_a_bad_postgres_url_stops_the_command_with_a_message(tmp_path, mock_llm):
     project = make_project(tmp_path / "project")
     env = command_env(mock_llm, "postgresql://nobody:secret@127.0.0.1:1/none", tmp_path / "home")
@@ -228,9 +306,6 @@ def test_call_slots_in_the_database_under_many_threads_of_two_processes(
 ):
     """96 threads in each of two sessions share 16 slots: never more than 16 held at once, every
     thread gets its turn, and none is left held at the end."""
-    import threading
-    import time
-
     url = with_psycopg2(postgres_url)
     pools = [DatabaseSlotPool(Database(url), "endpoint/busy", 16) for _ in range(2)]
     held, most, guard = set(), [0], threading.Lock()
@@ -290,7 +365,6 @@ def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
 
 
 def test_the_cost_cap_in_the_database_holds_across_machines(postgres_url):  # noqa: F811
-    import threading
 
     url = with_psycopg2(postgres_url)
     ledger = "cost-cap/one-invocation"  # two sessions, as two worker runs on two machines
