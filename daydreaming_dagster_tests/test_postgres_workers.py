@@ -41,6 +41,24 @@ pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 BIN = Path(sys.executable).parent
 DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
 PACED = "google/gemma-3-27b-it:free"
+# Issue 12's held-out check: 3 concepts at k=2 on two workers, 30 generations and 120 scores.
+WORKERS_RUN = [
+    str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
+    "--workers", "2",
+]  # fmt: skip
+
+
+def run_workers(project: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        WORKERS_RUN, cwd=project, env=env, capture_output=True, text=True, timeout=600
+    )
+
+
+def assert_finished(result: subprocess.CompletedProcess, project: Path) -> None:
+    """Exit 0 and all 120 scores parsed."""
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
+    assert len(parsed) == 120 and parsed["score"].notna().all()
 
 
 def command_env(mock_llm, database_url: str, home: Path) -> dict[str, str]:
@@ -76,17 +94,7 @@ def test_two_workers_on_postgres_then_one_partition_from_the_dagster_cli(
     home = tmp_path / "own_dagster_home"  # a DAGSTER_HOME of the user's, with no dagster.yaml
     home.mkdir()
     env = command_env(mock_llm, postgres_url, home)
-    command = [
-        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
-        "--workers", "2",
-    ]  # fmt: skip
-    result = subprocess.run(
-        command, cwd=project, env=env, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
-    assert len(parsed) == 120 and parsed["score"].notna().all()
+    assert_finished(run_workers(project, env), project)
     answered = [
         json.dumps([r.model, r.messages, r.temperature], sort_keys=True)
         for r in mock_llm.answered_requests()
@@ -134,19 +142,11 @@ def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
     slow.start()
     env = command_env(slow, postgres_url, home)
     env["DAYDREAMING_RUN_PARTITIONS"] = "40"  # 30 generations: 2 runs; 120 evaluations: 3
-    command = [
-        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
-        "--workers", "2",
-    ]  # fmt: skip
     try:
-        result = subprocess.run(
-            command, cwd=project, env=env, capture_output=True, text=True, timeout=600
-        )
+        result = run_workers(project, env)
     finally:
         slow.stop()
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
-    assert len(parsed) == 120 and parsed["score"].notna().all()
+    assert_finished(result, project)
 
     runs = query(
         postgres_url,
@@ -185,14 +185,10 @@ def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finish
     slow = MockLLMServer(latency_s=1.0)
     slow.start()
     judges = set(pd.read_csv(project / "data" / "01_raw" / "evaluation_models.csv")["model"])
-    command = [
-        str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
-        "--workers", "2",
-    ]  # fmt: skip
     env = command_env(slow, postgres_url, home)
     try:
         first = subprocess.Popen(
-            command, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            WORKERS_RUN, cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
             text=True,
         )  # fmt: skip
         deadline = time.monotonic() + 120
@@ -215,14 +211,10 @@ def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finish
         assert first.returncode == 1, output[-3000:]
         assert "terminated by signal 9 (SIGKILL)" in output, output[-3000:]
 
-        again = subprocess.run(
-            command, cwd=project, env=env, capture_output=True, text=True, timeout=600
-        )
+        again = run_workers(project, env)
     finally:
         slow.stop()
-    assert again.returncode == 0, again.stdout[-3000:] + again.stderr[-3000:]
-    parsed = pd.read_csv(project / "data" / "05_parsing" / "parsed_scores.csv")
-    assert len(parsed) == 120 and parsed["score"].notna().all()
+    assert_finished(again, project)
 
     def call(request) -> str:
         return json.dumps([request.model, request.messages, request.temperature], sort_keys=True)
