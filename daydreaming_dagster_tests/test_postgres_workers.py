@@ -23,14 +23,18 @@ import psycopg2
 import pytest
 
 from daydreaming_dagster.assets.batch_stage import Tally, read_tally
+from daydreaming_dagster.assets.core import REGISTRY_LOCK
+from daydreaming_dagster.experiment.combinations import concept_sets
 from daydreaming_dagster.llm_calls.budget import SharedCostBudget
 from daydreaming_dagster.llm_calls.database_limits import (
     Database,
     DatabaseSlotPool,
     DatabaseStateStore,
     held_across_machines,
+    lock_class,
 )
 from daydreaming_dagster.mock_llm_server import MockLLMServer
+from daydreaming_dagster.records.combination_registry import read_registry, register_combinations
 from daydreaming_dagster.records.postgres_url import with_psycopg2
 
 from .conftest import REPO_ROOT, SEED_CONCEPTS, TEST_API_KEY, make_project
@@ -266,8 +270,6 @@ def test_call_slots_in_the_database_hold_across_machines(postgres_url):  # noqa:
 
 
 def advisory_locks_held(database_url: str, pool_name: str) -> int:
-    from daydreaming_dagster.llm_calls.database_limits import lock_class
-
     return query(
         database_url,
         "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
@@ -357,7 +359,6 @@ def test_pacing_state_in_the_database_is_shared(postgres_url):  # noqa: F811
 
 
 def test_the_cost_cap_in_the_database_holds_across_machines(postgres_url):  # noqa: F811
-
     url = with_psycopg2(postgres_url)
     ledger = "cost-cap/one-invocation"  # two sessions, as two worker runs on two machines
     first = SharedCostBudget(DatabaseStateStore(Database(url), ledger), 1.0)
@@ -415,12 +416,10 @@ def test_a_cost_cap_holds_over_worker_runs_through_the_database(
     assert len(ledgers) == 1
     ledger = json.loads(ledgers[0][0])
     assert abs(ledger["spent"] - spent) < 1e-4 and ledger["reserved"] < 1e-12
-    assert (
-        query(
-            postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
-        )
-        == []
-    )  # each read once by the command
+    tallies_left = query(
+        postgres_url, "SELECT scope FROM daydreaming_limit_state WHERE scope LIKE 'run-tally/%'"
+    )
+    assert tallies_left == []  # each read once by the command
     assert not [p for p in scratch.rglob("*") if p.name == "budget.json" or "tallies" in str(p)]
 
 
@@ -440,13 +439,6 @@ print(",".join(entry.combo_id for entry in new))
 def test_setups_on_two_machines_never_give_one_new_id_to_two_concept_sets(
     tmp_path, postgres_url  # noqa: F811
 ):
-    from daydreaming_dagster.assets.core import REGISTRY_LOCK
-    from daydreaming_dagster.experiment.combinations import concept_sets
-    from daydreaming_dagster.records.combination_registry import (
-        read_registry,
-        register_combinations,
-    )
-
     registry = tmp_path / "shared" / "combination_registry.csv"  # a data folder both mount
     registry.parent.mkdir()
     (tmp_path / "b_tmp").mkdir()

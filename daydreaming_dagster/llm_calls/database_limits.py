@@ -160,7 +160,6 @@ class DatabaseSlotPool:
         self.limit = limit
         self._db = db
         self._class = lock_class(name)
-        self._local = threading.BoundedSemaphore(limit)
         self._held: dict[int, int] = {}  # slot number -> the database session that took it
         self._guard = threading.Lock()  # a slot taken is marked held before the next try
         self._asking = threading.Lock()  # one thread per pool asks the database while all wait
@@ -197,19 +196,18 @@ class DatabaseSlotPool:
     def hold(self) -> Iterator[int]:
         """Block until a slot is free in every process on every machine; yields its number.
         Waiting threads queue here, not at the database: one of them polls it."""
-        with self._local:
-            with self._asking:
+        with self._asking:
+            self._freed.clear()
+            number = self._take()  # None at once, without a query, while this process holds all
+            while number is None:
+                self._freed.wait(POLL_S)  # a slot given back here, or time to ask again
                 self._freed.clear()
                 number = self._take()
-                while number is None:
-                    self._freed.wait(POLL_S)  # a slot given back here, or time to ask again
-                    self._freed.clear()
-                    number = self._take()
-                session = self._held[number]
-            try:
-                yield number
-            finally:
-                self._give_back(number, session)
+            session = self._held[number]
+        try:
+            yield number
+        finally:
+            self._give_back(number, session)
 
 
 class DatabaseStateStore:

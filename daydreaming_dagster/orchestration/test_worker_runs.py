@@ -5,8 +5,17 @@ import sys
 import time
 from pathlib import Path
 
+from dagster import DagsterInstance, job, op
+
 from .options import RunOptions
-from .worker_runs import EXEC_TIED_TO_PARENT, lane_of, run_config, split_ranges, worker_ranges
+from .worker_runs import (
+    EXEC_TIED_TO_PARENT,
+    failure_message,
+    lane_of,
+    run_config,
+    split_ranges,
+    worker_ranges,
+)
 
 
 def test_keys_are_cut_into_contiguous_near_equal_ranges():
@@ -81,9 +90,6 @@ def test_a_run_whose_process_died_says_how_instead_of_dagsters_generic_failure()
     """When a run's process dies (SIGKILL, say by the out-of-memory killer), Dagster's code
     server records how in an engine event (this text, as of Dagster 1.13) and then fails the
     run with a generic message; the command shows the former."""
-    from dagster import DagsterInstance, job, op
-
-    from .worker_runs import failure_message
 
     @op
     def nothing() -> None:
