@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,33 @@ def test_seed_cli_steps_without_dagster_home(project, mock_llm):
     assert mock_llm.request_count == 2
     assert (project / "dagster_home" / "history" / "runs.db").exists()
     assert not list(project.glob(".tmp_dagster_home_*"))
+
+
+def readme_commands(heading: str, starts: str) -> list[list[str]]:
+    """The commands of the README's first bash block after ``heading`` that begin with
+    ``starts`` (after any VAR=value settings, which the test gives through the environment),
+    as argument lists with ``uv run X`` as this environment's X."""
+    text = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    block = text.split(heading, 1)[1].split("```bash\n", 1)[1].split("```", 1)[0]
+    commands = []
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        while words and "=" in words[0] and not words[0].startswith("-"):
+            words = words[1:]
+        if " ".join(words).startswith(starts):
+            commands.append([str(BIN / words[2]), *words[3:]])
+    return commands
+
+
+@pytest.mark.slow  # the mock example's 150 calls and five Dagster commands; CI runs it
+def test_the_readmes_mock_example_then_the_seeds_steps_in_the_readmes_order(project, mock_llm):
+    """Followed in order, the README's commands work verbatim: the mock example registers the
+    default experiment's combinations, so the seed's step 3 keys exist and are already done."""
+    example = readme_commands("No key yet?", "uv run daydreaming run")
+    steps = readme_commands("### 2. Step by step", "uv run dagster asset materialize")
+    assert len(example) == 1 and len(steps) == 5
+    (project / "daydreaming_dagster").symlink_to(REPO_ROOT / "daydreaming_dagster")  # -f PATH
+    for command in example + steps:
+        result = run(project, mock_llm, *command)
+        assert result.returncode == 0, (command, result.stdout[-2000:], result.stderr[-2000:])
+    assert mock_llm.request_count == 150  # the seed's steps reused the example's answers
