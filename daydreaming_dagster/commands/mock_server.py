@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import sys
+
+from ..console.exit_codes import ExitCode
 
 NAME = "mock-server"
+
+
+def free_tier_limits(text: str) -> tuple[int, int]:
+    try:
+        per_minute, per_day = (int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: expected two whole numbers, PER_MINUTE,PER_DAY, e.g. 20,50"
+        ) from None
+    return per_minute, per_day
 
 
 def add_parser(commands) -> None:
@@ -17,6 +31,7 @@ def add_parser(commands) -> None:
     mock.add_argument(
         "--free-tier",
         metavar="PER_MINUTE,PER_DAY",
+        type=free_tier_limits,
         help="simulate OpenRouter's free tier for ':free' models, e.g. 20,50",
     )
 
@@ -26,7 +41,21 @@ def main(args: argparse.Namespace) -> int:
 
     tier = None
     if args.free_tier:
-        per_minute, per_day = (int(part) for part in args.free_tier.split(","))
+        per_minute, per_day = args.free_tier
         tier = FreeTier(per_minute=per_minute, per_day=per_day)
-    run_mock_server(args.host, args.port, args.latency, tier)
+    try:
+        run_mock_server(args.host, args.port, args.latency, tier)
+    except OSError as exc:
+        taken = exc.errno == errno.EADDRINUSE
+        print(
+            f"Cannot serve on {args.host}:{args.port}: {exc.strerror or exc}."
+            + (
+                " Another server (a mock server started earlier?) is using that port: stop it,"
+                " or pick another port with --port N."
+                if taken
+                else ""
+            ),
+            file=sys.stderr,
+        )
+        return ExitCode.CONFIG
     return 0

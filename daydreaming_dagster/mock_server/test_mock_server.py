@@ -471,3 +471,26 @@ def test_many_simultaneous_connections_are_accepted_at_once() -> None:
         assert statuses == [200] * 40
         assert srv.peak_in_flight() > 5
     assert elapsed < 0.9
+
+
+def test_the_mock_server_command_on_a_taken_port_says_so_without_a_traceback(
+    server: MockLLMServer,
+) -> None:
+    daydreaming = Path(sys.executable).parent / "daydreaming"
+    result = subprocess.run(
+        [str(daydreaming), "mock-server", "--port", str(server.port)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "already in use" in result.stderr and "--port N" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
+    bad = subprocess.run(
+        [str(daydreaming), "mock-server", "--free-tier", "twenty"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert bad.returncode == 2 and "PER_MINUTE,PER_DAY" in bad.stderr
+    assert "Traceback" not in bad.stderr
