@@ -209,12 +209,13 @@ def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finish
                     killed += 1
             except psutil.Error:
                 pass
-        killed_at = time.monotonic()  # later requests come from live processes only
+        killed_at = time.monotonic()
         output, _ = first.communicate(timeout=120)
         assert killed >= 1
         assert first.returncode == 1, output[-3000:]
         assert "terminated by signal 9 (SIGKILL)" in output, output[-3000:]
 
+        rerun_at = time.monotonic()  # a request the server reads after this is the re-run's
         again = run_workers(project, env)
     finally:
         slow.stop()
@@ -223,19 +224,22 @@ def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finish
     def call(request) -> str:
         return json.dumps([request.model, request.messages, request.temperature], sort_keys=True)
 
-    # Calls in flight when their process was killed were never received, so they are asked
-    # again. An answer the client had well before the kill (1 s) was stored: never asked again.
+    # Calls in flight when their process was killed were never received, so the re-run asks
+    # them again (a request sent just before the kill may reach the server just after it). An
+    # answer the client had well before the kill (1 s) was stored: never asked again, and the
+    # re-run asks no call twice.
     exchanges = slow.exchanges
     received = {
         call(e.request)
         for e in exchanges
         if e.outcome == "answer" and e.finished_at is not None and e.finished_at < killed_at - 1
     }
-    asked_after = [call(e.request) for e in exchanges if e.request.received_at > killed_at]
+    asked_after = [call(e.request) for e in exchanges if e.request.received_at > rerun_at]
     assert received and asked_after
     assert not received & set(asked_after)
     twice = {k for k, n in Counter(asked_after).items() if n > 1}
-    timeline = [  # (received, outcome, finished) in seconds from the kill, for a failure
+    timeline = [(round(rerun_at - killed_at, 2), "re-run started")] + [
+        # (received, outcome, finished) in seconds from the kill, for a failure
         (round(e.request.received_at - killed_at, 2), e.outcome,
          round((e.finished_at or 0) - killed_at, 2))
         for e in exchanges if call(e.request) in twice
