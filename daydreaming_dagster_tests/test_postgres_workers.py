@@ -169,12 +169,19 @@ def test_worker_runs_are_cut_to_size_and_each_lane_runs_one_at_a_time(
     # database: calls in flight per judge, and the paced generator's request starts.
     for judge in table["model"][table["active"]]:
         assert slow.peak_in_flight(judge) <= 2, judge
-    # Starts are spaced 60 / 240 s (5% wider) apart. A run's first request also opens its
-    # connection, so it may reach the server up to ~0.1 s late: at most one gap per run is short.
+    # Starts are spaced 60 / 240 s (5% wider) apart. A request may reach the server late (a
+    # run's first one also opens its connection; a busy machine delays a thread), which shortens
+    # the gap after it but no window that spans it: any n consecutive gaps last n x 0.24 s, less
+    # at most one late arrival (0.35 s). Each process pacing alone interleaves two lanes' starts.
     starts = sorted(r.received_at for r in slow.requests_for(PACED))
-    gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:], strict=False)]
     assert len(starts) == 15
-    assert starts[-1] - starts[0] >= 14 * 0.24 and sum(gap < 0.2 for gap in gaps) <= 2, gaps
+    shortfall = max(
+        n * 0.24 - (starts[i + n] - starts[i])
+        for n in range(1, len(starts))
+        for i in range(len(starts) - n)
+    )
+    gaps = [round(b - a, 3) for a, b in zip(starts, starts[1:], strict=False)]
+    assert starts[-1] - starts[0] >= 14 * 0.24 and shortfall <= 0.35, gaps
 
 
 def test_worker_runs_killed_mid_call_end_the_command_with_how_and_a_rerun_finishes(
