@@ -69,3 +69,10 @@ def postgres_url(postgres_admin_url: str) -> Iterator[str]:
         with admin.cursor() as cursor:
             cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
+
+
+def query(database_url: str, sql: str) -> list[tuple]:
+    """The rows of one statement, in a connection of its own."""
+    with psycopg2.connect(database_url) as connection, connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()

@@ -15,8 +15,7 @@ import pytest
 from dagster_graphql import DagsterGraphQLClient
 
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
-from .postgres_server import postgres_admin_url, postgres_url  # noqa: F401 (fixtures)
-from .test_postgres_workers import query
+from .postgres_server import postgres_admin_url, postgres_url, query  # noqa: F401 (fixtures)
 from .test_ui_browser import free_port, wait_for_http
 
 pytestmark = [
