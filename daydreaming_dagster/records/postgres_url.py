@@ -13,7 +13,8 @@ POSTGRES_URL_ENV = "DAYDREAMING_POSTGRES_URL"
 # SQLAlchemy 2.1 reads a plain postgresql:// URL as psycopg 3; dagster-postgres is written
 # against psycopg2 (its event watcher uses psycopg2 directly), so that driver is named here.
 DRIVER_SCHEME = "postgresql+psycopg2"
-PLAIN_SCHEMES = ("postgresql", "postgres", DRIVER_SCHEME)
+# psycopg 3's name too: a user who has it in mind gets the driver installed here, same database.
+PLAIN_SCHEMES = ("postgresql", "postgres", DRIVER_SCHEME, "postgresql+psycopg")
 
 
 class PostgresUrlError(ValueError):
@@ -29,9 +30,12 @@ def postgres_url() -> str | None:
 
 
 def with_psycopg2(url: str) -> str:
+    """The URL with psycopg2 named as its driver. The host may be left out (libpq's default
+    Unix socket) or given as a socket folder (``postgresql://USER@/DATABASE?host=/run/x``), as
+    libpq allows; the database may not."""
     scheme, sep, rest = url.partition("://")
     parts = urlsplit(url)
-    if not sep or scheme not in PLAIN_SCHEMES or not parts.hostname or not parts.path.strip("/"):
+    if not sep or scheme not in PLAIN_SCHEMES or not parts.path.strip("/"):
         raise PostgresUrlError(
             f"{POSTGRES_URL_ENV} must look like postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE "
             f"(got {redacted(url)!r})."

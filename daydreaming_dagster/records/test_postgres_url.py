@@ -13,7 +13,19 @@ def test_a_plain_postgresql_url_means_psycopg2(given):
     assert libpq_dsn(url).startswith("postgresql://u:p@h")
 
 
-@pytest.mark.parametrize("given", ["mysql://u@h/db", "postgresql://u@h", "h:5432/db", ""])
+@pytest.mark.parametrize(
+    "given",
+    ["postgresql://u@/db?host=/run/postgresql", "postgresql:///db", "postgresql+psycopg://u@h/db"],
+)
+def test_a_socket_url_or_psycopg3s_name_is_taken_with_psycopg2(given):
+    url = with_psycopg2(given)
+    assert url.startswith("postgresql+psycopg2://") and url.endswith(given.partition("://")[2])
+    assert libpq_dsn(url) == "postgresql://" + given.partition("://")[2]
+
+
+@pytest.mark.parametrize(
+    "given", ["mysql://u@h/db", "postgresql://u@h", "postgresql://u@h/", "h:5432/db", ""]
+)
 def test_an_unusable_url_is_refused_without_its_password(given):
     with pytest.raises(PostgresUrlError, match="must look like"):
         with_psycopg2(given.replace("u@", "u:hunter2@"))
