@@ -7,7 +7,7 @@ across machines (llm_calls/database_limits.py), so both use one database.
 from __future__ import annotations
 
 import os
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 POSTGRES_URL_ENV = "DAYDREAMING_POSTGRES_URL"
 # SQLAlchemy 2.1 reads a plain postgresql:// URL as psycopg 3; dagster-postgres is written
@@ -44,12 +44,18 @@ def with_psycopg2(url: str) -> str:
 
 
 def redacted(url: str) -> str:
-    """The URL without its password, for messages (secrets never reach a log line)."""
+    """The URL without its password, for messages (secrets never reach a log line): libpq
+    takes one in the user part and as a ``password`` query parameter."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return parts._replace(netloc=netloc).geturl()
+    if parts.password is not None:
+        parts = parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1))
+    if parts.query:
+        query = [
+            (name, "***" if name.lower() == "password" else value)
+            for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        ]
+        parts = parts._replace(query=urlencode(query, safe="/*"))
+    return parts.geturl()
 
 
 def libpq_dsn(url: str) -> str:

@@ -30,3 +30,11 @@ def test_an_unusable_url_is_refused_without_its_password(given):
     with pytest.raises(PostgresUrlError, match="must look like"):
         with_psycopg2(given.replace("u@", "u:hunter2@"))
     assert "hunter2" not in redacted("postgresql://u:hunter2@h/db")
+
+
+def test_a_password_given_as_a_query_parameter_is_hidden_too():
+    url = "postgresql://u@/db?host=/run/postgresql&password=hunter2&port=5433"
+    assert redacted(url) == "postgresql://u@/db?host=/run/postgresql&password=***&port=5433"
+    assert redacted("postgresql://u:hunter2@h/db?sslmode=require") == (
+        "postgresql://u:***@h/db?sslmode=require"
+    )
