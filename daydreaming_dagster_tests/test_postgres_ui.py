@@ -16,7 +16,7 @@ from dagster_graphql import DagsterGraphQLClient
 
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
 from .postgres_server import postgres_admin_url, postgres_url, query  # noqa: F401 (fixtures)
-from .test_ui_browser import free_port, wait_for_http
+from .webserver import free_port, wait_for_http
 
 pytestmark = [
     pytest.mark.slow,  # a real server: see conftest.py
@@ -49,11 +49,12 @@ def test_dagster_dev_on_postgres_queues_runs_its_daemon_starts_them_and_keeps_no
         DAYDREAMING_POSTGRES_URL=postgres_url,
     )
     port = free_port()
-    dev = subprocess.Popen(
-        [str(BIN / "dagster"), "dev", "-f", DEFINITIONS, "-h", "127.0.0.1", "-p", str(port)],
-        cwd=project, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-    )  # fmt: skip
+    log = tmp_path / "dagster-dev.log"  # a file, not a pipe: nothing reads it until the end
+    with open(log, "w") as output:
+        dev = subprocess.Popen(
+            [str(BIN / "dagster"), "dev", "-f", DEFINITIONS, "-h", "127.0.0.1", "-p", str(port)],
+            cwd=project, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
     try:
         wait_for_http(f"http://127.0.0.1:{port}/server_info", dev, timeout_s=180)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
@@ -62,11 +63,11 @@ def test_dagster_dev_on_postgres_queues_runs_its_daemon_starts_them_and_keeps_no
     finally:
         os.killpg(dev.pid, signal.SIGINT)
         try:
-            output, _ = dev.communicate(timeout=60)
+            dev.wait(timeout=60)
         except subprocess.TimeoutExpired:
             os.killpg(dev.pid, signal.SIGKILL)
-            output, _ = dev.communicate()
-    assert status == "SUCCESS", output[-3000:]
+            dev.wait()
+    assert status == "SUCCESS", log.read_text(errors="replace")[-3000:]
 
     assert query(postgres_url, f"SELECT status FROM runs WHERE run_id = '{run_id}'") == [
         ("SUCCESS",)

@@ -8,11 +8,9 @@ test-artifacts/ui/.
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -23,6 +21,7 @@ from daydreaming_dagster.records.data_layout import text_path
 
 from .conftest import REPO_ROOT, TEST_API_KEY, make_project
 from .test_cli import seed_run_command
+from .webserver import free_port, wait_for_http
 
 pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 
@@ -43,26 +42,6 @@ telemetry:
 
 if CHROMIUM is None and os.environ.get("DAYDREAMING_REQUIRE_BROWSER") != "1":
     pytest.skip("chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 90) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"the webserver exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer within {timeout_s} s")
 
 
 def dismiss_community_dialog(page) -> None:
