@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +22,14 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TEST_API_KEY = "sk-test-DO-NOT-LEAK-7f3a9c"
 SEED_CONCEPTS = ["dearth-ai-discoveries", "default-mode-network", "human-creativity-insight"]
 SEED_TEMPLATES = ["00_systematic_analytical", "02_problem_solving"]
+BIN = Path(sys.executable).parent  # this environment's `daydreaming`, `dagster`, ...
+DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
+
+
+def own_environment() -> dict[str, str]:
+    """This process's environment without the Dagster and endpoint settings a developer may have
+    exported, for a command a test starts (the test then sets the ones it means)."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from dagster import DagsterInstance, DagsterRunStatus
 
 from daydreaming_dagster.mock_llm_server import MockLLMServer
 
-from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
+from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project, own_environment
 
 DAYDREAMING = Path(sys.executable).parent / "daydreaming"
 RUN_PARTITIONS = 4
@@ -28,7 +28,7 @@ def slow_mock():
 
 
 def run_command(project: Path, mock: MockLLMServer, **extra_env: str):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env.update(OPENROUTER_BASE_URL=mock.base_url, OPENROUTER_API_KEY=TEST_API_KEY, **extra_env)
     command = [str(DAYDREAMING), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),
                "--templates", ",".join(SEED_TEMPLATES)]  # fmt: skip

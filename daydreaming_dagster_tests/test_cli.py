@@ -10,7 +10,6 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -18,20 +17,21 @@ import pytest
 from dagster import DagsterInstance
 
 from .conftest import (
+    BIN,
+    DEFINITIONS,
     REPO_ROOT,
     SEED_CONCEPTS,
     SEED_TEMPLATES,
     TEST_API_KEY,
     files_containing,
     make_project,
+    own_environment,
 )
 
-BIN = Path(sys.executable).parent
 SETUP = (
     "concepts,concepts_metadata,generation_models,evaluation_models,generation_templates,"
     "evaluation_templates,content_combinations,generation_tasks,evaluation_tasks"
 )
-DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
 SEED_CONFIG = {
     "resources": {
         "experiment_config": {
@@ -52,7 +52,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def run(project: Path, mock_llm, *args: str, key: str | None = TEST_API_KEY):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env["OPENROUTER_BASE_URL"] = mock_llm.base_url
     if key:
         env["OPENROUTER_API_KEY"] = key

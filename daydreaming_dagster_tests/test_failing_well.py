@@ -18,8 +18,15 @@ import pytest
 
 from daydreaming_dagster.mock_llm_server import Fault
 
-from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
-from .test_cli import BIN, run
+from .conftest import (
+    BIN,
+    SEED_CONCEPTS,
+    SEED_TEMPLATES,
+    TEST_API_KEY,
+    make_project,
+    own_environment,
+)
+from .test_cli import run
 
 PAIR_RUN = ["run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS)]
 DAYDREAMING = str(BIN / "daydreaming")
@@ -31,7 +38,7 @@ def project(tmp_path):
 
 
 def clean_env(**values: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     return {**env, **values}
 
 

@@ -13,8 +13,8 @@ import pytest
 from daydreaming_dagster.mock_llm_server import MockLLMServer
 from daydreaming_dagster.mock_server import FreeTier
 
-from .conftest import SEED_CONCEPTS, make_project
-from .test_cli import BIN, run
+from .conftest import BIN, SEED_CONCEPTS, make_project
+from .test_cli import run
 
 WINDOW_S = 2.0
 PAIR_RUN = ["run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS)]

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -31,7 +30,7 @@ from daydreaming_dagster.mock_llm_server import (
 from daydreaming_dagster.orchestration.process_names import JUDGING
 from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 
-from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project
+from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, TEST_API_KEY, make_project, own_environment
 
 DAYDREAMING = Path(sys.executable).parent / "daydreaming"
 LATENCY_S = 0.1
@@ -65,7 +64,7 @@ def slow_mock() -> Iterator[MockLLMServer]:
 
 def start_run(project: Path, mock: MockLLMServer, log: Path) -> subprocess.Popen:
     """``daydreaming run`` on the seed selection, output to ``log`` (a pipe could fill up)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env.update(OPENROUTER_BASE_URL=mock.base_url, OPENROUTER_API_KEY=TEST_API_KEY)
     command = [
         str(DAYDREAMING), "run", "--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS),

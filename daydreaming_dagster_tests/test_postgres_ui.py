@@ -7,14 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
-from .conftest import REPO_ROOT, TEST_API_KEY, make_project
+from .conftest import BIN, DEFINITIONS, TEST_API_KEY, make_project, own_environment
 from .postgres_server import postgres_admin_url, postgres_url, query  # noqa: F401 (fixtures)
 from .webserver import free_port, wait_for_http
 
@@ -22,9 +20,6 @@ pytestmark = [
     pytest.mark.slow,  # a real server: see conftest.py
     pytest.mark.filterwarnings("ignore::DeprecationWarning:gql"),  # inside Dagster's client
 ]
-
-BIN = Path(sys.executable).parent
-DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
 
 
 def wait_for_run(client: DagsterGraphQLClient, run_id: str, timeout_s: float = 240) -> str:
@@ -42,7 +37,7 @@ def test_dagster_dev_on_postgres_queues_runs_its_daemon_starts_them_and_keeps_no
     tmp_path, postgres_url, mock_llm  # noqa: F811
 ):
     project = make_project(tmp_path / "project")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env.update(
         OPENROUTER_BASE_URL=mock_llm.base_url,
         OPENROUTER_API_KEY=TEST_API_KEY,

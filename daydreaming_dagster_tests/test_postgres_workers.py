@@ -8,9 +8,7 @@ run launcher, with every storage of the instance in the database; the seed's sin
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -21,14 +19,21 @@ import pytest
 
 from daydreaming_dagster.experiment.call_identity import sha256_text
 from daydreaming_dagster.mock_llm_server import MockLLMServer
+from daydreaming_dagster.records.data_layout import DataLayout, read_records
+from daydreaming_dagster.records.task_status import read_stored
 
-from .conftest import REPO_ROOT, SEED_CONCEPTS, TEST_API_KEY, make_project
+from .conftest import (
+    BIN,
+    DEFINITIONS,
+    SEED_CONCEPTS,
+    TEST_API_KEY,
+    make_project,
+    own_environment,
+)
 from .postgres_server import postgres_admin_url, postgres_url, query  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 
-BIN = Path(sys.executable).parent
-DEFINITIONS = str(REPO_ROOT / "daydreaming_dagster" / "definitions.py")
 PACED = "google/gemma-3-27b-it:free"
 # Issue 12's held-out check: 3 concepts at k=2 on two workers, 30 generations and 120 scores.
 WORKERS_RUN = [
@@ -51,7 +56,7 @@ def assert_finished(result: subprocess.CompletedProcess, project: Path) -> None:
 
 
 def command_env(mock_llm, database_url: str, home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env.update(
         OPENROUTER_BASE_URL=mock_llm.base_url,
         OPENROUTER_API_KEY=TEST_API_KEY,
@@ -237,11 +242,10 @@ def call_of(request) -> tuple[str, str, float]:
 def stored_calls(project: Path) -> set[tuple[str, str, float]]:
     """The calls whose answers are stored whole: a record and the text its hash names."""
     calls = set()
-    for stage in ("03_generation/generation_responses", "04_evaluation/evaluation_responses"):
-        for record_file in (project / "data" / stage).glob("*.json"):
-            record = json.loads(record_file.read_text("utf-8"))
-            text = record_file.with_suffix(".txt")
-            if text.exists() and sha256_text(text.read_text("utf-8")) == record["answer_sha256"]:
+    layout = DataLayout(project / "data")
+    for folder in (layout.generation_responses, layout.evaluation_responses):
+        for record in read_records(folder):
+            if read_stored(folder, record["task_id"]).answer_sha256 == record["answer_sha256"]:
                 calls.add(
                     (record["requested_model"], record["prompt_sha256"], record["temperature"])
                 )

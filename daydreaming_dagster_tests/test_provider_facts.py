@@ -10,8 +10,8 @@ import pandas as pd
 
 from daydreaming_dagster.mock_llm_server import Fault
 
-from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, make_project
-from .test_cli import BIN, estimate_totals, run
+from .conftest import BIN, SEED_CONCEPTS, SEED_TEMPLATES, make_project
+from .test_cli import estimate_totals, run
 
 SMALL_RUN = ["--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS), "--templates",
              SEED_TEMPLATES[0]]  # fmt: skip

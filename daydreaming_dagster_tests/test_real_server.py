@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,12 +30,11 @@ from daydreaming_dagster.local_server import (
 )
 from daydreaming_dagster.records.data_layout import read_records
 
-from .conftest import SEED_CONCEPTS, make_project
+from .conftest import BIN, SEED_CONCEPTS, make_project, own_environment
 
 pytestmark = pytest.mark.real_server
 
 REQUIRE_ENV = "DAYDREAMING_REQUIRE_REAL_SERVER"
-BIN = Path(sys.executable).parent
 CONCEPTS = SEED_CONCEPTS[:2]  # with k_max 2: one combination
 TEMPLATE = "02_problem_solving"
 # Small answers keep the run to a minute or two on 2 CPU cores.
@@ -87,7 +85,7 @@ def only_the_local_model(path: Path, max_tokens: int) -> None:
 
 
 def daydreaming_run(project: Path, server: LocalServer) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env["OPENROUTER_BASE_URL"] = server.base_url
     env["OPENROUTER_API_KEY"] = "local"  # llama-server checks no key; the client needs one
     command = [str(BIN / "daydreaming"), "run", "--k-max", "2", "--concepts", ",".join(CONCEPTS),

@@ -23,8 +23,8 @@ import pytest
 
 from daydreaming_dagster.records.data_layout import text_path
 
-from .conftest import REPO_ROOT, TEST_API_KEY, files_containing, make_project
-from .test_cli import BIN, run
+from .conftest import BIN, REPO_ROOT, TEST_API_KEY, files_containing, make_project
+from .test_cli import run
 from .test_ui_browser import CHROMIUM
 
 pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py

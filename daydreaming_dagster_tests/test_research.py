@@ -13,8 +13,8 @@ import krippendorff
 import pandas as pd
 import pytest
 
-from .conftest import SEED_TEMPLATES, make_project
-from .test_cli import BIN, run, seed_run_command
+from .conftest import BIN, SEED_TEMPLATES, make_project
+from .test_cli import run, seed_run_command
 
 GENERATORS = {"deepseek/deepseek-r1:free", "google/gemma-3-27b-it:free"}
 JUDGES = ["deepseek/deepseek-chat-v3-0324:free", "google/gemini-2.5-flash"]

@@ -27,8 +27,8 @@ from daydreaming_dagster.experiment.prompts import (
 from daydreaming_dagster.mock_llm_server import Fault
 from daydreaming_dagster.records.data_layout import DataLayout, record_path, text_path
 
-from .conftest import SEED_CONCEPTS, SEED_TEMPLATES, make_project
-from .test_cli import BIN, estimate_totals, run
+from .conftest import BIN, SEED_CONCEPTS, SEED_TEMPLATES, make_project
+from .test_cli import estimate_totals, run
 
 EXAMPLE = ["--k-max", "2", "--concepts", ",".join(SEED_CONCEPTS)]
 LARGER = ["--k-max", "3"]  # every concept in the (trimmed) concept file

@@ -9,7 +9,6 @@ test-artifacts/ui/.
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from dagster import AssetKey, DagsterInstance
 from daydreaming_dagster.instance.refs import DEFAULT_RUN_COORDINATOR
 from daydreaming_dagster.records.data_layout import text_path
 
-from .conftest import REPO_ROOT, TEST_API_KEY, make_project
+from .conftest import BIN, REPO_ROOT, TEST_API_KEY, make_project, own_environment
 from .test_cli import seed_run_command
 from .webserver import free_port, wait_for_http
 
@@ -27,7 +26,6 @@ pytestmark = pytest.mark.slow  # a real server or browser: see conftest.py
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "ui"
-BIN = Path(sys.executable).parent
 # The webserver launches runs itself (no daemon), so runs start without `dagster dev`.
 INSTANCE_YAML = f"""
 event_log_storage:
@@ -103,7 +101,7 @@ def test_the_ui_shows_the_graph_launches_a_materialization_and_shows_results(tmp
     project = make_project(tmp_path / "project")
     home = project / "dagster_home"
     (home / "dagster.yaml").write_text(INSTANCE_YAML, encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DAGSTER_", "OPENROUTER_"))}
+    env = own_environment()
     env |= {
         "DAGSTER_HOME": str(home),
         "OPENROUTER_BASE_URL": mock_llm.base_url,

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import errno
 import sys
 
 from ..console.exit_codes import ExitCode
+from ..console.port_errors import cannot_serve
 
 NAME = "mock-server"
 
@@ -46,16 +46,6 @@ def main(args: argparse.Namespace) -> int:
     try:
         run_mock_server(args.host, args.port, args.latency, tier)
     except OSError as exc:
-        taken = exc.errno == errno.EADDRINUSE
-        print(
-            f"Cannot serve on {args.host}:{args.port}: {exc.strerror or exc}."
-            + (
-                " Another server (a mock server started earlier?) is using that port: stop it,"
-                " or pick another port with --port N."
-                if taken
-                else ""
-            ),
-            file=sys.stderr,
-        )
+        print(cannot_serve(args.host, args.port, exc), file=sys.stderr)
         return ExitCode.CONFIG
     return 0

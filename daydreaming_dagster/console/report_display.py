@@ -7,6 +7,7 @@ import sys
 from ..orchestration.report_command import ReportRefresh, make_report, report_server
 from ..report.writer import ReportResult
 from .exit_codes import ExitCode
+from .port_errors import cannot_serve
 
 
 def report_lines(result: ReportResult) -> list[str]:
@@ -48,7 +49,7 @@ def view_command(data_root: str, host: str, port: int) -> int:
         print(f"Cannot serve the report: {exc}", file=sys.stderr)
         return ExitCode.CONFIG
     except OSError as exc:
-        print(f"Cannot serve on {host}:{port} ({exc}); pick another with --port N", file=sys.stderr)
+        print(cannot_serve(host, port, exc), file=sys.stderr)
         return ExitCode.CONFIG
     bound_host, bound_port = server.server_address[:2]
     print(f"Serving {folder} at http://{bound_host}:{bound_port}/  (Ctrl-C to stop)", flush=True)
